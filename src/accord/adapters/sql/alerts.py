@@ -1,0 +1,322 @@
+"""SQL storage of the alert projection: alerts, their info facets, categories and threads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import shapely
+from shapely.geometry import Point
+from sqlalchemy import Connection, Select, and_, exists, or_, select
+
+from accord.adapters.sql.scope import audience_codes, readable_by
+from accord.adapters.sql.tables import (
+    alert_categories,
+    alert_infos,
+    alerts,
+    records,
+    threads,
+)
+from accord.domain.alerts.cap import Alert, MessageKey
+from accord.domain.alerts.facts import AlertFacts
+from accord.domain.alerts.threads import ThreadState, state_after
+from accord.domain.sharing import Reader, Scope, Tlp
+from accord.services.ports import AlertQuery, AlertRow, StoredRecord, ThreadRow
+
+_ROW_COLUMNS = (
+    alerts.c.position,
+    alerts.c.record_id,
+    alerts.c.author_code,
+    records.c.author_seq,
+    alerts.c.tlp,
+    records.c.audience,
+    alerts.c.status,
+    alerts.c.msg_type,
+    alerts.c.thread_id,
+    alerts.c.received_at,
+    records.c.body,
+    records.c.original,
+    records.c.content_type,
+    alerts.c.signature_status,
+    alerts.c.signature_detail,
+)
+
+
+def utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything Accord stores is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class SqlAlertRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    def find_by_key(self, key: MessageKey) -> tuple[StoredRecord, str] | None:
+        row = self._db.execute(
+            select(
+                alerts.c.position,
+                alerts.c.record_id,
+                alerts.c.author_code,
+                records.c.author_seq,
+                alerts.c.body_digest,
+            )
+            .join(records, records.c.position == alerts.c.position)
+            .where(*_key_matches(key))
+        ).first()
+        if row is None:
+            return None
+        return StoredRecord(row[0], row[1], row[2], row[3]), row[4]
+
+    def thread_of(self, keys: Sequence[MessageKey]) -> int | None:
+        if not keys:
+            return None
+        conditions = [and_(*_key_matches(key)) for key in keys]
+        found = self._db.execute(
+            select(alerts.c.thread_id).where(or_(*conditions)).order_by(alerts.c.position)
+        ).first()
+        return int(found[0]) if found else None
+
+    def project(
+        self,
+        record: StoredRecord,
+        *,
+        alert: Alert,
+        facts: AlertFacts,
+        scope: Scope,
+        thread_id: int,
+        received_at: datetime,
+        body_digest: str,
+        signature: tuple[str, str],
+    ) -> None:
+        bbox = facts.bbox or (None, None, None, None)
+        self._db.execute(
+            alerts.insert().values(
+                position=record.position,
+                record_id=record.record_id,
+                sender=alert.sender,
+                identifier=alert.identifier,
+                sent=alert.sent,
+                sent_at=facts.sent_at,
+                status=alert.status,
+                msg_type=alert.msg_type,
+                cap_scope=alert.scope,
+                tlp=scope.tlp.value,
+                audience_codes=audience_codes(scope.audience),
+                author_code=record.author,
+                thread_id=thread_id,
+                received_at=received_at,
+                expires_at=facts.expires_at,
+                min_lon=bbox[0],
+                min_lat=bbox[1],
+                max_lon=bbox[2],
+                max_lat=bbox[3],
+                area_wkb=shapely.to_wkb(facts.area) if facts.area is not None else None,
+                signature_status=signature[0],
+                signature_detail=signature[1],
+                body_digest=body_digest,
+            )
+        )
+        self._project_facets(record.position, facts)
+        self._advance_thread(thread_id, record.position, alert, facts, received_at)
+
+    def _project_facets(self, position: int, facts: AlertFacts) -> None:
+        if facts.infos:
+            self._db.execute(
+                alert_infos.insert(),
+                [
+                    {
+                        "position": position,
+                        "ordinal": info.ordinal,
+                        "language": info.language,
+                        "event": info.event,
+                        "urgency_rank": info.urgency_rank,
+                        "severity_rank": info.severity_rank,
+                        "certainty_rank": info.certainty_rank,
+                    }
+                    for info in facts.infos
+                ],
+            )
+        categories = sorted({c for info in facts.infos for c in info.categories})
+        if categories:
+            self._db.execute(
+                alert_categories.insert(),
+                [{"position": position, "category": c} for c in categories],
+            )
+
+    def _advance_thread(
+        self, thread_id: int, position: int, alert: Alert, facts: AlertFacts, at: datetime
+    ) -> None:
+        current = self._db.execute(
+            select(threads.c.state, threads.c.message_count, threads.c.expires_at).where(
+                threads.c.thread_id == thread_id
+            )
+        ).first()
+        if current is None:
+            self._db.execute(
+                threads.insert().values(
+                    thread_id=thread_id,
+                    state=state_after(None, alert.msg_type).value,
+                    status=alert.status,
+                    latest_position=position,
+                    message_count=1,
+                    updated_at=at,
+                    expires_at=facts.expires_at,
+                )
+            )
+            return
+        changes_content = alert.msg_type in ("Alert", "Update")
+        self._db.execute(
+            threads.update()
+            .where(threads.c.thread_id == thread_id)
+            .values(
+                state=state_after(ThreadState(current[0]), alert.msg_type).value,
+                latest_position=position,
+                message_count=current[1] + 1,
+                updated_at=at,
+                expires_at=facts.expires_at if changes_content else current[2],
+            )
+        )
+
+    def search(self, reader: Reader, query: AlertQuery) -> list[AlertRow]:
+        statement = _filtered(_rows().where(readable_by(reader)), query)
+        if query.point is None:
+            rows = self._db.execute(statement.limit(query.limit)).all()
+            return [_alert_row(row) for row in rows]
+        return self._search_by_point(statement, query.point, query.limit)
+
+    def _search_by_point(
+        self, statement: Select[Any], point: tuple[float, float], limit: int
+    ) -> list[AlertRow]:
+        """Bounding boxes narrow the candidates in SQL; the exact test runs on the shapes."""
+        lon, lat = point
+        candidates = statement.add_columns(alerts.c.area_wkb).where(
+            alerts.c.min_lon <= lon,
+            alerts.c.max_lon >= lon,
+            alerts.c.min_lat <= lat,
+            alerts.c.max_lat >= lat,
+        )
+        target = Point(lon, lat)
+        found: list[AlertRow] = []
+        for row in self._db.execute(candidates).yield_per(200):
+            if shapely.from_wkb(row[-1]).covers(target):
+                found.append(_alert_row(row))
+                if len(found) == limit:
+                    break
+        return found
+
+    def get(self, reader: Reader, record_id: str) -> AlertRow | None:
+        row = self._db.execute(
+            _rows().where(alerts.c.record_id == record_id, readable_by(reader))
+        ).first()
+        return _alert_row(row) if row else None
+
+    def thread(self, thread_id: int) -> ThreadRow | None:
+        return self.threads([thread_id]).get(thread_id)
+
+    def threads(self, thread_ids: Sequence[int]) -> dict[int, ThreadRow]:
+        if not thread_ids:
+            return {}
+        rows = self._db.execute(select(threads).where(threads.c.thread_id.in_(thread_ids)))
+        return {
+            row.thread_id: ThreadRow(
+                thread_id=row.thread_id,
+                state=ThreadState(row.state),
+                status=row.status,
+                message_count=row.message_count,
+                updated_at=utc(row.updated_at),
+                expires_at=utc(row.expires_at) if row.expires_at else None,
+            )
+            for row in rows
+        }
+
+
+def _key_matches(key: MessageKey) -> tuple[Any, ...]:
+    return (
+        alerts.c.sender == key.sender,
+        alerts.c.identifier == key.identifier,
+        alerts.c.sent_at == key.sent_at,
+    )
+
+
+def _rows() -> Select[Any]:
+    return (
+        select(*_ROW_COLUMNS)
+        .join(records, records.c.position == alerts.c.position)
+        .order_by(alerts.c.position.desc())
+    )
+
+
+def _filtered(statement: Select[Any], query: AlertQuery) -> Select[Any]:
+    conditions: list[Any] = []
+    if query.statuses:
+        conditions.append(alerts.c.status.in_(query.statuses))
+    if query.msg_types:
+        conditions.append(alerts.c.msg_type.in_(query.msg_types))
+    if query.sender is not None:
+        conditions.append(alerts.c.sender == query.sender)
+    if query.sent_after is not None:
+        conditions.append(alerts.c.sent_at >= query.sent_after)
+    if query.sent_before is not None:
+        conditions.append(alerts.c.sent_at < query.sent_before)
+    if query.thread_id is not None:
+        conditions.append(alerts.c.thread_id == query.thread_id)
+    if query.before_position is not None:
+        conditions.append(alerts.c.position < query.before_position)
+    if query.categories:
+        conditions.append(
+            exists().where(
+                alert_categories.c.position == alerts.c.position,
+                alert_categories.c.category.in_(query.categories),
+            )
+        )
+    info_conditions = _info_conditions(query)
+    if info_conditions:
+        conditions.append(
+            exists().where(alert_infos.c.position == alerts.c.position, *info_conditions)
+        )
+    if query.bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = query.bbox
+        conditions.extend(
+            [
+                alerts.c.max_lon >= min_lon,
+                alerts.c.min_lon <= max_lon,
+                alerts.c.max_lat >= min_lat,
+                alerts.c.min_lat <= max_lat,
+            ]
+        )
+    return statement.where(*conditions)
+
+
+def _info_conditions(query: AlertQuery) -> list[Any]:
+    """Facets of one info block: "at least Severe" means a rank at or below Severe's."""
+    conditions: list[Any] = []
+    if query.event is not None:
+        conditions.append(alert_infos.c.event == query.event)
+    if query.min_urgency_rank is not None:
+        conditions.append(alert_infos.c.urgency_rank <= query.min_urgency_rank)
+    if query.min_severity_rank is not None:
+        conditions.append(alert_infos.c.severity_rank <= query.min_severity_rank)
+    if query.min_certainty_rank is not None:
+        conditions.append(alert_infos.c.certainty_rank <= query.min_certainty_rank)
+    return conditions
+
+
+def _alert_row(row: Any) -> AlertRow:
+    return AlertRow(
+        position=row[0],
+        record_id=row[1],
+        author=row[2],
+        seq=row[3],
+        scope=Scope(Tlp(row[4]), frozenset(row[5] or ())),
+        status=row[6],
+        msg_type=row[7],
+        thread_id=row[8],
+        received_at=utc(row[9]),
+        body=row[10],
+        original=bytes(row[11]),
+        content_type=row[12],
+        signature_status=row[13],
+        signature_detail=row[14],
+    )
+

@@ -1,0 +1,162 @@
+"""Table definitions (SQLAlchemy Core). The Alembic migrations create them; this module
+describes them to queries.
+
+``records`` is the truth and is append-only (database triggers refuse UPDATE and DELETE);
+``alerts``, ``alert_infos``, ``alert_categories`` and ``threads`` are projections that can be
+dropped and recomputed from ``records``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64 bits.
+Position = BigInteger().with_variant(Integer(), "sqlite")
+Instant = DateTime(timezone=True)
+
+participants = Table(
+    "participants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("record_seq", BigInteger, nullable=False, server_default="0"),
+    Column("created_at", Instant, nullable=False),
+)
+
+agencies = Table(
+    "agencies",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("participant_id", Integer, ForeignKey("participants.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("sector", String(32), nullable=False),
+    Column("jurisdiction", JSON, nullable=True),
+    Column("created_at", Instant, nullable=False),
+    UniqueConstraint("participant_id", "name", name="uq_agencies_participant_name"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("participant_id", Integer, ForeignKey("participants.id"), nullable=True),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=True),
+    Column("created_at", Instant, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("label", String(200), nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("revoked_at", Instant, nullable=True),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("position", Position, primary_key=True, autoincrement=True),
+    Column("record_id", String(64), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("author_id", Integer, ForeignKey("participants.id"), nullable=False),
+    Column("author_seq", BigInteger, nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("received_at", Instant, nullable=False),
+    Column("tlp", String(16), nullable=False),
+    Column("audience", JSON, nullable=False),
+    Column("envelope", Text, nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("original", LargeBinary, nullable=False),
+    Column("body", Text, nullable=False),
+    UniqueConstraint("author_id", "author_seq", name="uq_records_author_seq"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("position", Position, ForeignKey("records.position"), primary_key=True),
+    Column("record_id", String(64), nullable=False),
+    Column("sender", Text, nullable=False),
+    Column("identifier", Text, nullable=False),
+    Column("sent", String(40), nullable=False),
+    Column("sent_at", Instant, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("msg_type", String(16), nullable=False),
+    Column("cap_scope", String(16), nullable=False),
+    Column("tlp", String(16), nullable=False),
+    Column("audience_codes", Text, nullable=False),
+    Column("author_code", String(32), nullable=False),
+    Column("thread_id", Position, nullable=False),
+    Column("received_at", Instant, nullable=False),
+    Column("expires_at", Instant, nullable=True),
+    Column("min_lon", Float, nullable=True),
+    Column("min_lat", Float, nullable=True),
+    Column("max_lon", Float, nullable=True),
+    Column("max_lat", Float, nullable=True),
+    Column("area_wkb", LargeBinary, nullable=True),
+    Column("signature_status", String(16), nullable=False),
+    Column("signature_detail", Text, nullable=False),
+    Column("body_digest", String(64), nullable=False),
+    UniqueConstraint("sender", "identifier", "sent_at", name="uq_alerts_message_key"),
+    Index("ix_alerts_thread", "thread_id"),
+    Index("ix_alerts_status_position", "status", "position"),
+)
+
+alert_infos = Table(
+    "alert_infos",
+    metadata,
+    Column("position", Position, ForeignKey("alerts.position"), primary_key=True),
+    Column("ordinal", Integer, primary_key=True),
+    Column("language", String(35), nullable=False),
+    Column("event", Text, nullable=False),
+    Column("urgency_rank", Integer, nullable=False),
+    Column("severity_rank", Integer, nullable=False),
+    Column("certainty_rank", Integer, nullable=False),
+    Index("ix_alert_infos_event", "event"),
+)
+
+alert_categories = Table(
+    "alert_categories",
+    metadata,
+    Column("position", Position, ForeignKey("alerts.position"), primary_key=True),
+    Column("category", String(16), primary_key=True),
+    Index("ix_alert_categories_category", "category", "position"),
+)
+
+threads = Table(
+    "threads",
+    metadata,
+    Column("thread_id", Position, primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("latest_position", Position, nullable=False),
+    Column("message_count", Integer, nullable=False),
+    Column("updated_at", Instant, nullable=False),
+    Column("expires_at", Instant, nullable=True),
+)
+
+PROJECTION_TABLES = (alert_categories, alert_infos, alerts, threads)

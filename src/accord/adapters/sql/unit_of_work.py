@@ -1,0 +1,47 @@
+"""One transaction over SQLite or PostgreSQL, with the repositories bound to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from accord.adapters.sql.alerts import SqlAlertRepository
+from accord.adapters.sql.engine import READONLY
+from accord.adapters.sql.identity import SqlIdentityRepository
+from accord.adapters.sql.records import SqlRecordRepository
+from accord.errors import ConflictError
+
+
+class SqlUnitOfWork:
+    def __init__(self, connection: Connection) -> None:
+        self.identity = SqlIdentityRepository(connection)
+        self.records = SqlRecordRepository(connection)
+        self.alerts = SqlAlertRepository(connection)
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def __call__(self, *, readonly: bool = False) -> Iterator[SqlUnitOfWork]:
+        connection = self.engine.connect()
+        if readonly:
+            connection = connection.execution_options(**{READONLY: True})
+        try:
+            with connection.begin():
+                yield SqlUnitOfWork(connection)
+        except IntegrityError as exc:
+            raise ConflictError(
+                "another request wrote the same thing at the same time; retry the request"
+            ) from exc
+        except OperationalError as exc:
+            if "locked" in str(exc) or "could not serialize" in str(exc):
+                raise ConflictError("the database is busy; retry the request") from exc
+            raise
+        finally:
+            connection.close()

@@ -1,0 +1,128 @@
+"""Node settings: defaults, then ``accord.toml``, then ``ACCORD_*`` environment variables.
+
+Only the CLI and bootstrap read settings; nothing else looks at the environment. Every
+setting is listed in ``SETTINGS`` with its documentation, and a test checks that
+``docs/settings.md`` mentions each one.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Literal
+
+from accord.errors import ConfigurationError
+
+Mode = Literal["development", "production"]
+
+SETTINGS: dict[str, str] = {
+    "data_dir": "Directory for the embedded database and demo.json (default ./accord-data).",
+    "database_url": "SQLAlchemy URL; default SQLite at DATA_DIR/accord.db. "
+    "PostgreSQL: postgresql+psycopg://user@host:5432/db.",
+    "mode": "development (default) or production; production refuses non-durable settings.",
+    "host": "Address `accord serve` binds (default 127.0.0.1).",
+    "port": "Port `accord serve` listens on (default 8000).",
+    "public_url": "Base URL the node is reached at, used in feeds and links "
+    "(default http://HOST:PORT).",
+    "node_name": "A short name for this node, shown in feeds and the API (default accord).",
+    "max_document_bytes": "Largest CAP document accepted, in bytes (default 2097152 = 2 MiB).",
+    "max_batch_items": "Most alerts in one POST /api/v1/alerts:batch (default 1000).",
+    "sqlite_synchronous": "SQLite synchronous pragma: FULL (default), NORMAL or OFF. "
+    "Production mode requires FULL.",
+    "log_level": "debug, info (default), warning or error.",
+}
+
+_INT_SETTINGS = frozenset({"port", "max_document_bytes", "max_batch_items"})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = field(default_factory=lambda: Path("accord-data"))
+    database_url: str = ""
+    mode: Mode = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    node_name: str = "accord"
+    max_document_bytes: int = 2 * 1024 * 1024
+    max_batch_items: int = 1000
+    sqlite_synchronous: str = "FULL"
+    log_level: str = "info"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'accord.db').resolve()}"
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, config_file: Path | None = None, **overrides: object
+) -> Settings:
+    """Settings from the environment (``ACCORD_*``) over ``accord.toml`` over defaults."""
+    env = os.environ if environ is None else environ
+    path = config_file or Path(env.get("ACCORD_CONFIG", "accord.toml"))
+    values: dict[str, object] = {}
+    if path.is_file():
+        values.update(_read_toml(path))
+    for name in SETTINGS:
+        key = f"ACCORD_{name.upper()}"
+        if key in env:
+            values[name] = env[key]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return _validated(replace(Settings(), **_coerce(values)))
+
+
+def _read_toml(path: Path) -> dict[str, object]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"cannot read {path}: {exc}") from exc
+    unknown = sorted(set(data) - set(SETTINGS))
+    if unknown:
+        raise ConfigurationError(f"{path}: unknown settings {', '.join(unknown)}")
+    return dict(data)
+
+
+def _coerce(values: dict[str, object]) -> dict[str, object]:
+    known = {f.name for f in fields(Settings)}
+    coerced: dict[str, object] = {}
+    for name, value in values.items():
+        if name not in known:
+            raise ConfigurationError(f"unknown setting {name!r}")
+        if name in _INT_SETTINGS:
+            try:
+                coerced[name] = int(str(value))
+            except ValueError as exc:
+                raise ConfigurationError(f"{name} must be an integer, got {value!r}") from exc
+        elif name == "data_dir":
+            coerced[name] = Path(str(value))
+        else:
+            coerced[name] = str(value)
+    return coerced
+
+
+def _validated(settings: Settings) -> Settings:
+    if settings.mode not in ("development", "production"):
+        raise ConfigurationError("mode must be 'development' or 'production'")
+    synchronous = settings.sqlite_synchronous.upper()
+    if synchronous not in ("FULL", "NORMAL", "OFF", "EXTRA"):
+        raise ConfigurationError("sqlite_synchronous must be FULL, EXTRA, NORMAL or OFF")
+    if settings.mode == "production" and settings.is_sqlite and synchronous not in ("FULL", "EXTRA"):
+        raise ConfigurationError(
+            "production mode needs durable commits: set ACCORD_SQLITE_SYNCHRONOUS=FULL"
+        )
+    if settings.max_document_bytes < 1024 or settings.max_batch_items < 1:
+        raise ConfigurationError("max_document_bytes must be >= 1024 and max_batch_items >= 1")
+    return replace(settings, sqlite_synchronous=synchronous)

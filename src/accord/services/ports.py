@@ -1,0 +1,156 @@
+"""Ports: what the use cases need from storage and the clock, as Protocols.
+
+The SQL adapter implements them for SQLite and PostgreSQL; use cases see only these.
+One ``UnitOfWork`` is one transaction: it commits when its block ends normally and rolls
+back on any exception, so a use case never leaves anything half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from accord.domain.alerts.cap import Alert, MessageKey
+from accord.domain.alerts.facts import AlertFacts
+from accord.domain.alerts.threads import ThreadState
+from accord.domain.identity import NewAgency, NewParticipant, NewUser, Role
+from accord.domain.sharing import Reader, Scope
+from accord.ledger.records import Envelope
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A user as the authentication step sees them."""
+
+    user_id: int
+    username: str
+    role: Role
+    participant: str | None
+
+    @property
+    def reader(self) -> Reader:
+        return Reader(self.role, self.participant)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    position: int
+    record_id: str
+    author: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """One alert as the projection holds it, with what a reader needs to render it."""
+
+    position: int
+    record_id: str
+    author: str
+    seq: int
+    scope: Scope
+    status: str
+    msg_type: str
+    thread_id: int
+    received_at: datetime
+    body: str
+    original: bytes
+    content_type: str
+    signature_status: str
+    signature_detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadRow:
+    thread_id: int
+    state: ThreadState
+    status: str
+    message_count: int
+    updated_at: datetime
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertQuery:
+    """Filters of ``GET /api/v1/alerts``; None means "any"."""
+
+    categories: tuple[str, ...] = ()
+    event: str | None = None
+    min_urgency_rank: int | None = None
+    min_severity_rank: int | None = None
+    min_certainty_rank: int | None = None
+    statuses: tuple[str, ...] = ("Actual",)
+    msg_types: tuple[str, ...] = ()
+    sender: str | None = None
+    sent_after: datetime | None = None
+    sent_before: datetime | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    point: tuple[float, float] | None = None
+    thread_id: int | None = None
+    before_position: int | None = None
+    limit: int = 50
+
+
+class IdentityRepository(Protocol):
+    def add_participant(self, participant: NewParticipant, now: datetime) -> dict[str, Any]: ...
+    def list_participants(self) -> list[dict[str, Any]]: ...
+    def participant_codes(self) -> set[str]: ...
+    def add_agency(self, agency: NewAgency, now: datetime) -> dict[str, Any]: ...
+    def list_agencies(self, participant: str | None) -> list[dict[str, Any]]: ...
+    def add_user(self, user: NewUser, now: datetime) -> dict[str, Any]: ...
+    def list_users(self) -> list[dict[str, Any]]: ...
+    def add_token(self, username: str, token_hash: str, label: str, now: datetime) -> int: ...
+    def revoke_token(self, token_id: int, now: datetime) -> None: ...
+    def list_tokens(self, username: str | None) -> list[dict[str, Any]]: ...
+    def find_account(self, token_hash: str) -> Account | None: ...
+
+
+class RecordRepository(Protocol):
+    def next_seq(self, author: str) -> int: ...
+    def append(
+        self,
+        envelope: Envelope,
+        *,
+        received_at: datetime,
+        content_type: str,
+        original: bytes,
+        body: str,
+    ) -> StoredRecord: ...
+
+
+class AlertRepository(Protocol):
+    def find_by_key(self, key: MessageKey) -> tuple[StoredRecord, str] | None: ...
+    def thread_of(self, keys: Sequence[MessageKey]) -> int | None: ...
+    def project(
+        self,
+        record: StoredRecord,
+        *,
+        alert: Alert,
+        facts: AlertFacts,
+        scope: Scope,
+        thread_id: int,
+        received_at: datetime,
+        body_digest: str,
+        signature: tuple[str, str],
+    ) -> None: ...
+    def search(self, reader: Reader, query: AlertQuery) -> list[AlertRow]: ...
+    def get(self, reader: Reader, record_id: str) -> AlertRow | None: ...
+    def thread(self, thread_id: int) -> ThreadRow | None: ...
+    def threads(self, thread_ids: Sequence[int]) -> dict[int, ThreadRow]: ...
+
+
+class UnitOfWork(Protocol):
+    identity: IdentityRepository
+    records: RecordRepository
+    alerts: AlertRepository
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, readonly: bool = False) -> AbstractContextManager[UnitOfWork]: ...
