@@ -1,0 +1,137 @@
+"""The ``accord`` command: run a node, work with CAP files, talk to a node, administer it.
+
+Errors become one line on stderr that says what to do, and an exit code chosen in
+``exit_code_for`` — the one place the CLI maps Accord errors to codes.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+
+from accord.config import Settings, load_settings
+from accord.errors import (
+    AccordError,
+    AuthenticationError,
+    ConfigurationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PeerError,
+    PermissionDeniedError,
+)
+
+app = typer.Typer(help="Accord: a node for regional security cooperation.", no_args_is_help=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_EXIT_CODES: dict[type[AccordError], int] = {
+    InvalidInputError: 1,
+    NotFoundError: 3,
+    ConflictError: 4,
+    AuthenticationError: 5,
+    PermissionDeniedError: 5,
+    ConfigurationError: 6,
+    PeerError: 7,
+}
+
+
+def exit_code_for(error: AccordError) -> int:
+    for cls in type(error).__mro__:
+        if cls in _EXIT_CODES:
+            return _EXIT_CODES[cls]  # type: ignore[index]
+    return 1
+
+
+def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn Accord errors into a message on stderr and the command's exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except AccordError as error:
+            typer.echo(f"error: {error}", err=True)
+            for problem in getattr(error, "problems", ()):
+                typer.echo(f"  {problem}", err=True)
+            raise typer.Exit(exit_code_for(error)) from error
+
+    return wrapper
+
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data directory (ACCORD_DATA_DIR).")
+]
+DatabaseUrl = Annotated[
+    str | None, typer.Option("--database-url", help="Database URL (ACCORD_DATABASE_URL).")
+]
+
+
+def settings_from(data_dir: Path | None = None, database_url: str | None = None,
+                  **overrides: Any) -> Settings:
+    return load_settings(data_dir=data_dir, database_url=database_url, **overrides)
+
+
+@app.command()
+@reports_errors
+def serve(
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    host: Annotated[str | None, typer.Option(help="Bind address (ACCORD_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (ACCORD_PORT).")] = None,
+) -> None:
+    """Run a node: apply migrations, then serve the API."""
+    from accord.entrypoints.cli.server import run_server
+
+    run_server(settings_from(data_dir, database_url, host=host, port=port))
+
+
+@app.command()
+@reports_errors
+def migrate(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Apply database migrations and exit (serve does this on start too)."""
+    from accord.bootstrap import build
+
+    build(settings_from(data_dir, database_url)).close()
+    typer.echo("database is up to date")
+
+
+@app.command()
+@reports_errors
+def demo(
+    port: Annotated[int, typer.Option(help="Port to serve the demo node on.")] = 8000,
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    data_dir: Annotated[Path, typer.Option(help="Where the demo keeps its data.")] = Path(
+        "accord-demo"
+    ),
+    seed_only: Annotated[bool, typer.Option(help="Seed, write demo.json, do not serve.")] = False,
+) -> None:
+    """Start a node seeded with a demo region; prints its URL and an admin token."""
+    from accord.demo.seed import prepare_demo
+    from accord.entrypoints.cli.server import run_server
+
+    settings = load_settings(data_dir=data_dir, host=host, port=port, database_url="")
+    info = prepare_demo(settings)
+    typer.echo(f"Accord demo node: {info['url']}")
+    typer.echo(f"Admin token:      {info['admin_token']}")
+    typer.echo(f"Written to:       {info['demo_json']}")
+    sys.stdout.flush()
+    if not seed_only:
+        run_server(settings)
+
+
+def _register_subcommands() -> None:
+    from accord.entrypoints.cli import admin, alerts, cap
+
+    app.add_typer(cap.app, name="cap", help="Validate and convert CAP 1.2 files.")
+    app.add_typer(alerts.app, name="alert", help="Send and list alerts on a node.")
+    for name, sub in admin.apps().items():
+        app.add_typer(sub, name=name)
+
+
+_register_subcommands()
