@@ -9,12 +9,21 @@ from __future__ import annotations
 # (tlp, role, relation): relation is "author", "audience", "other" (named audience, reader
 # not in it) or "open" (no audience named, reader is not the author).
 _ALLOWED = {
-    *{("GREEN", role, rel) for role in ("focal-point", "analyst", "observer")
-      for rel in ("author", "audience", "other", "open")},
-    *{("AMBER", role, rel) for role in ("focal-point", "analyst", "observer")
-      for rel in ("author", "audience", "open")},
-    *{("AMBER+STRICT", role, rel) for role in ("focal-point", "analyst")
-      for rel in ("author", "audience", "open")},
+    *{
+        ("GREEN", role, rel)
+        for role in ("focal-point", "analyst", "observer")
+        for rel in ("author", "audience", "other", "open")
+    },
+    *{
+        ("AMBER", role, rel)
+        for role in ("focal-point", "analyst", "observer")
+        for rel in ("author", "audience", "open")
+    },
+    *{
+        ("AMBER+STRICT", role, rel)
+        for role in ("focal-point", "analyst")
+        for rel in ("author", "audience", "open")
+    },
     ("RED", "focal-point", "author"),
     ("RED", "analyst", "author"),
     ("RED", "focal-point", "audience"),

@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from accord.errors import ConfigurationError
 
@@ -81,7 +81,8 @@ def load_settings(
         if key in env:
             values[name] = env[key]
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return _validated(replace(Settings(), **_coerce(values)))
+    coerced: dict[str, Any] = _coerce(values)
+    return _validated(replace(Settings(), **coerced))
 
 
 def _read_toml(path: Path) -> dict[str, object]:

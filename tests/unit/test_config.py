@@ -26,8 +26,10 @@ def test_the_default_database_is_sqlite_in_the_data_directory(tmp_path: Path) ->
 
 def test_production_mode_refuses_non_durable_sqlite(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="SYNCHRONOUS=FULL"):
-        load_settings({"ACCORD_MODE": "production", "ACCORD_SQLITE_SYNCHRONOUS": "NORMAL"},
-                      config_file=tmp_path / "none")
+        load_settings(
+            {"ACCORD_MODE": "production", "ACCORD_SQLITE_SYNCHRONOUS": "NORMAL"},
+            config_file=tmp_path / "none",
+        )
 
 
 def test_unknown_and_malformed_settings_are_refused(tmp_path: Path) -> None:

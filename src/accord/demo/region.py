@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from accord.domain.alerts.cap import Alert, Area, Info, ValuePair
+from accord.domain.alerts.cap import Alert, Area, Info
 
 SECRETARIAT = ("BSRC", "Baltic Sea Regional Cooperation Secretariat", "organisation")
 OBSERVERS = ("OBSV", "Independent Verification Mission", "organisation")
 
 # code, name, (min_lon, min_lat, max_lon, max_lat) of a rough outline, agencies
-STATES: tuple[tuple[str, str, tuple[float, float, float, float], tuple[tuple[str, str], ...]], ...] = (
+Outline = tuple[float, float, float, float]
+STATES: tuple[tuple[str, str, Outline, tuple[tuple[str, str], ...]], ...] = (
     ("EE", "Estonia", (21.8, 57.5, 28.2, 59.7), (
         ("Estonian Rescue Board", "disaster"), ("Health Board", "health"),
         ("Environmental Board", "environment"), ("Estonian Defence Forces", "defence"))),

@@ -22,7 +22,7 @@ from accord.errors import InvalidInputError, Problem
 
 E = TypeVar("E", bound=StrEnum)
 
-TOKEN_PREFIX = "acc_"
+TOKEN_PREFIX = "acc_"  # noqa: S105 - a label, not a secret
 
 
 class Role(StrEnum):

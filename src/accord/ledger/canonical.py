@@ -7,13 +7,14 @@ statement compute the same bytes and the same hash for it.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import rfc8785
 
 
-def canonical_json(value: object) -> bytes:
+def canonical_json(value: Any) -> bytes:
     """RFC 8785 bytes of a JSON value (dicts, lists, str, int, bool, None)."""
-    return rfc8785.dumps(value)
+    return bytes(rfc8785.dumps(value))
 
 
 def sha256_hex(data: bytes) -> str:

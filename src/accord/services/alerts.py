@@ -107,10 +107,11 @@ class AlertService:
         mapping = cap_json.alert_to_json(alert)
         body = canonical_json(mapping).decode("utf-8")
         digest = body_digest(mapping)
+        content = _content_digest(mapping)
         existing = uow.alerts.find_by_key(alert.key)
         if existing is not None:
-            stored, existing_digest = existing
-            if existing_digest != digest:
+            stored, existing_content = existing
+            if existing_content != content:
                 raise ConflictError(
                     f"message {alert.key} already exists with different content; "
                     "CAP requires a new identifier or sent time for a new message"
@@ -142,7 +143,7 @@ class AlertService:
             scope=scope,
             thread_id=thread_id,
             received_at=now,
-            body_digest=digest,
+            content_digest=content,
             signature=(item.signature_status, item.signature_detail),
         )
         return Receipt(
@@ -185,6 +186,12 @@ def alert_json(view: AlertView, state: str | None) -> dict[str, Any]:
         "signature": {"status": row.signature_status, "detail": row.signature_detail},
         "alert": json.loads(row.body),
     }
+
+
+def _content_digest(mapping: dict[str, Any]) -> str:
+    """What makes two copies the same CAP message: everything but XML-DSig signatures, so
+    an issuer's signed and unsigned copies of one alert are one message."""
+    return body_digest({key: value for key, value in mapping.items() if key != "signature"})
 
 
 def _issuer(account: Account) -> str:

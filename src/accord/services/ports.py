@@ -137,7 +137,7 @@ class AlertRepository(Protocol):
         scope: Scope,
         thread_id: int,
         received_at: datetime,
-        body_digest: str,
+        content_digest: str,
         signature: tuple[str, str],
     ) -> None: ...
     def search(self, reader: Reader, query: AlertQuery) -> list[AlertRow]: ...

@@ -17,9 +17,7 @@ AUDIENCES = (frozenset(), frozenset({"LV"}), frozenset({"LV", "LT"}), frozenset(
 
 def test_may_read_agrees_with_the_oracle_on_every_combination() -> None:
     checked = 0
-    for role, participant, tlp, audience in itertools.product(
-        Role, PARTICIPANTS, Tlp, AUDIENCES
-    ):
+    for role, participant, tlp, audience in itertools.product(Role, PARTICIPANTS, Tlp, AUDIENCES):
         reader = Reader(role, participant)
         expected = oracle_may_read(role.value, participant, tlp.value, audience, "EE")
         assert may_read(reader, Scope(tlp, audience), "EE") is expected, (reader, tlp, audience)
@@ -44,8 +42,13 @@ def test_red_reaches_only_named_focal_points_and_the_authors_staff() -> None:
 
 @pytest.mark.parametrize(
     ("cap_scope", "tlp", "expected"),
-    [("Public", None, Tlp.CLEAR), ("Restricted", None, Tlp.AMBER), ("Private", None, Tlp.RED),
-     ("Public", "amber+strict", Tlp.AMBER_STRICT), ("Restricted", "GREEN", Tlp.GREEN)],
+    [
+        ("Public", None, Tlp.CLEAR),
+        ("Restricted", None, Tlp.AMBER),
+        ("Private", None, Tlp.RED),
+        ("Public", "amber+strict", Tlp.AMBER_STRICT),
+        ("Restricted", "GREEN", Tlp.GREEN),
+    ],
 )
 def test_an_alert_scope_defaults_from_its_cap_scope(
     cap_scope: str, tlp: str | None, expected: Tlp
@@ -57,5 +60,6 @@ def test_a_scope_error_names_every_problem() -> None:
     with pytest.raises(InvalidInputError) as caught:
         scope_for_alert("Private", "CLEAR", ["ZZ", "EE"], {"EE"})
     assert [p.code for p in caught.value.problems] == [
-        "TLP_LOOSER_THAN_CAP_SCOPE", "UNKNOWN_PARTICIPANT"
+        "TLP_LOOSER_THAN_CAP_SCOPE",
+        "UNKNOWN_PARTICIPANT",
     ]

@@ -40,6 +40,10 @@ _EMBEDDED = f"{_EDXL}contentObject/{_EDXL}xmlContent/{_EDXL}embeddedXMLContent"
 class _ExternalResourceRefused(etree.XMLSyntaxError):
     """Raised from inside libxml2's resource loading; lxml re-raises it from the parse."""
 
+    def __init__(self, url: str) -> None:
+        # lxml's real signature is (message, code, line, column); lxml-stubs has it wrong.
+        super().__init__(f"external resource refused: {url}", 0, 0, 0)  # type: ignore[call-arg, arg-type]
+
 
 class _RefusingResolver(etree.Resolver):
     """Belt and braces: should libxml2 ever ask for an external resource, refuse it.
@@ -49,8 +53,8 @@ class _RefusingResolver(etree.Resolver):
     parameter entities, so the refusal stays in place whatever the options become.
     """
 
-    def resolve(self, system_url: str, public_id: str, context: object) -> None:
-        raise _ExternalResourceRefused(f"external resource refused: {system_url}", 0, 0, 0)
+    def resolve(self, system_url: str, public_id: str, context: object = None) -> None:
+        raise _ExternalResourceRefused(system_url)
 
 
 def safe_parser(*, keep_comments_and_pis: bool = False) -> etree.XMLParser:
@@ -105,7 +109,9 @@ def parse_xml(
     try:
         root = etree.fromstring(bytes(data), parser=parser or _thread_parser())
     except _ExternalResourceRefused as exc:
-        raise _refuse("FORBIDDEN_DTD", f"the document refers to an external resource: {exc}") from exc
+        raise _refuse(
+            "FORBIDDEN_DTD", f"the document refers to an external resource: {exc}"
+        ) from exc
     except etree.XMLSyntaxError as exc:
         raise _refuse("MALFORMED_XML", f"not well-formed XML: {exc}") from exc
     except (ValueError, etree.LxmlError) as exc:  # encoding errors, resolver refusals
@@ -116,7 +122,8 @@ def parse_xml(
 
 def _check_tree(root: etree._Element, max_depth: int) -> None:
     docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+    doctype: str = docinfo.doctype  # type: ignore[attr-defined]  # missing from lxml-stubs
+    if doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         message = "DOCTYPE declarations are not allowed in CAP documents (entity attacks)"
         raise _refuse("FORBIDDEN_DTD", message)
     if _too_deep(max_depth)(root):

@@ -39,10 +39,9 @@ UNBOUNDED = sys.maxsize  # maxOccurs="unbounded"
 
 @dataclass(frozen=True, slots=True)
 class Leaf:
-    """A simple type: its lexical check (``None``: any string), problem code, XSD name."""
+    """A simple type: (check, problem code) pairs applied in turn, and its XSD built-in name."""
 
-    check: xt.Check | None
-    code: str = ""
+    checks: tuple[tuple[xt.Check, str], ...]
     builtin: str | None = None
 
 
@@ -75,16 +74,18 @@ def _sequence(*rows: tuple[str, int, int, Leaf | Complex], wildcard: bool = Fals
     return Complex(names, mins, maxs, contents, signature_wildcard=wildcard)
 
 
-STRING = Leaf(None, builtin="string")
-DATETIME = Leaf(xt.cap_datetime, "SCHEMA_PATTERN")
-LANGUAGE = Leaf(xt.language, "SCHEMA_LANGUAGE", "language")
-INTEGER = Leaf(xt.integer, "SCHEMA_INTEGER", "integer")
-DECIMAL = Leaf(xt.decimal, "SCHEMA_DECIMAL", "decimal")
-ANY_URI = Leaf(xt.any_uri, "SCHEMA_ANY_URI", "anyURI")
+STRING = Leaf((), "string")
+DATETIME = Leaf(
+    ((xt.cap_datetime_pattern, "SCHEMA_PATTERN"), (xt.cap_datetime_value, "SCHEMA_DATETIME"))
+)
+LANGUAGE = Leaf(((xt.language, "SCHEMA_LANGUAGE"),), "language")
+INTEGER = Leaf(((xt.integer, "SCHEMA_INTEGER"),), "integer")
+DECIMAL = Leaf(((xt.decimal, "SCHEMA_DECIMAL"),), "decimal")
+ANY_URI = Leaf(((xt.any_uri, "SCHEMA_ANY_URI"),), "anyURI")
 
 
 def _enum(values: tuple[str, ...]) -> Leaf:
-    return Leaf(xt.enumeration(values), "SCHEMA_ENUMERATION")
+    return Leaf(((xt.enumeration(values), "SCHEMA_ENUMERATION"),))
 
 
 _VALUE_PAIR = _sequence(("valueName", 1, 1, STRING), ("value", 1, 1, STRING))
@@ -258,13 +259,13 @@ class _Walk:
         if element.keys():
             self.attributes(element, leaf.builtin)
         value = self.mixed_value(element) if len(element) else (element.text or "")
-        if leaf.check is None:
-            return
-        if not value and element.tag in _DEFAULTS:
+        if not value and element.tag in _DEFAULTS and _has_no_text_nodes(element):
             value = _DEFAULTS[str(element.tag)]
-        reason = leaf.check(value)
-        if reason is not None:
-            self.report(element, leaf.code, f"<{_name(element)}> {reason}")
+        for check, code in leaf.checks:
+            reason = check(value)
+            if reason is not None:
+                self.report(element, code, f"<{_name(element)}> {reason}")
+                return
 
     def mixed_value(self, element: etree._Element) -> str:
         """The text of a simple element that also holds comments, PIs or (wrongly) elements."""
@@ -316,6 +317,11 @@ def _is_plain_pair(element: etree._Element) -> bool:
         and not (len(name) or len(value) or name.keys() or value.keys())
         and not (_has_text(name.tail) or _has_text(value.tail))
     )
+
+
+def _has_no_text_nodes(element: etree._Element) -> bool:
+    """The schema default applies only to an element without any text node, even ""."""
+    return element.text is None and all(node.tail is None for node in element)
 
 
 def _has_text(text: str | None) -> bool:

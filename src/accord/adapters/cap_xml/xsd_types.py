@@ -76,12 +76,17 @@ def enumeration(values: Iterable[str]) -> Check:
     return check
 
 
-def cap_datetime(text: str) -> str | None:
-    """CAP's ``xs:dateTime`` restricted to ``YYYY-MM-DDThh:mm:ss[-,+]hh:mm``, then checked."""
+def cap_datetime_pattern(text: str) -> str | None:
+    """CAP's pattern on ``xs:dateTime``: ``YYYY-MM-DDThh:mm:ss`` then ``[-,+]hh:mm``."""
+    if _CAP_DATETIME.fullmatch(text.strip(XML_WHITESPACE)):
+        return None
+    return f"must look like {CAP_DATETIME_EXAMPLE} (offset required, no 'Z'); got {text!r}"
+
+
+def cap_datetime_value(text: str) -> str | None:
+    """The ``xs:dateTime`` value space, for text that already matches the CAP pattern."""
     match = _CAP_DATETIME.fullmatch(text.strip(XML_WHITESPACE))
-    if match is None:
-        return f"must look like {CAP_DATETIME_EXAMPLE} (offset required, no 'Z'); got {text!r}"
-    reason = _datetime_fields_reason(*(match.groups()))
+    reason = "unreadable" if match is None else _datetime_fields_reason(*match.groups())
     return None if reason is None else f"is not a valid date and time ({reason}); got {text!r}"
 
 

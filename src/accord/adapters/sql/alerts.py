@@ -59,7 +59,7 @@ class SqlAlertRepository:
                 alerts.c.record_id,
                 alerts.c.author_code,
                 records.c.author_seq,
-                alerts.c.body_digest,
+                alerts.c.content_digest,
             )
             .join(records, records.c.position == alerts.c.position)
             .where(*_key_matches(key))
@@ -86,7 +86,7 @@ class SqlAlertRepository:
         scope: Scope,
         thread_id: int,
         received_at: datetime,
-        body_digest: str,
+        content_digest: str,
         signature: tuple[str, str],
     ) -> None:
         bbox = facts.bbox or (None, None, None, None)
@@ -114,7 +114,7 @@ class SqlAlertRepository:
                 area_wkb=shapely.to_wkb(facts.area) if facts.area is not None else None,
                 signature_status=signature[0],
                 signature_detail=signature[1],
-                body_digest=body_digest,
+                content_digest=content_digest,
             )
         )
         self._project_facets(record.position, facts)

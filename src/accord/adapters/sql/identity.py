@@ -172,4 +172,6 @@ class SqlIdentityRepository:
             savepoint.rollback()
             raise ConflictError(f"{what} already exists") from exc
         savepoint.commit()
-        return int(result.inserted_primary_key[0])
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])

@@ -120,7 +120,7 @@ alerts = Table(
     Column("area_wkb", LargeBinary, nullable=True),
     Column("signature_status", String(16), nullable=False),
     Column("signature_detail", Text, nullable=False),
-    Column("body_digest", String(64), nullable=False),
+    Column("content_digest", String(64), nullable=False),
     UniqueConstraint("sender", "identifier", "sent_at", name="uq_alerts_message_key"),
     Index("ix_alerts_thread", "thread_id"),
     Index("ix_alerts_status_position", "status", "position"),

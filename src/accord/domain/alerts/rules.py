@@ -14,7 +14,8 @@ INVALID_DATE                            error     dateTime with a numeric offset
                                                   effective (default: sent) nor onset
 INVALID_REFERENCES                      error     whitespace-separated sender,identifier,sent
                                                   triplets; Update, Cancel, Ack and Error name the
-                                                  message(s) they act on; never present but empty
+                                                  message(s) they act on; an empty element is an
+                                                  error there, a warning elsewhere
 CIRCULAR_REFERENCE                      error     a message does not reference itself
 POSTDATED_REFERENCE                     error     a referenced message was not sent after this one
 RESTRICTION_SCOPE_MISMATCH              error     Restricted scope needs <restriction>, Private
@@ -57,8 +58,10 @@ _WS = " \t\n\r"
 _FORBIDDEN_IN_ID = re.compile(r"[\s,<&]")
 _DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d", re.ASCII)
 _LANGUAGE = re.compile(r"[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*")
-_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_MIME_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}(?:\s*;\s*{_TOKEN}=(?:{_TOKEN}|\"[^\"]*\"))*")
+_MIME_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"  # noqa: S105 (an RFC 2045 token, not a secret)
+_MIME_TYPE = re.compile(
+    rf"{_MIME_TOKEN}/{_MIME_TOKEN}(?:\s*;\s*{_MIME_TOKEN}=(?:{_MIME_TOKEN}|\"[^\"]*\"))*"
+)
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
 _PAIR = re.compile(rf"({_NUMBER}),({_NUMBER})", re.ASCII)
 _DECIMAL = re.compile(_NUMBER, re.ASCII)
@@ -136,13 +139,23 @@ def _references(alert: Alert) -> Iterator[Problem]:
         return
     triplets = alert.references.split()
     if not triplets:
-        yield _error(where, "INVALID_REFERENCES", "<references> is present but empty")
+        yield _empty_references(alert.msg_type, where)
     own_sent = _instant(alert.sent)
     for triplet in triplets:
         yield from _reference(alert, triplet, own_sent, where)
 
 
-def _reference(alert: Alert, triplet: str, own_sent: datetime | None, where: str) -> Iterator[Problem]:
+def _empty_references(msg_type: str, where: str) -> Problem:
+    """Empty ``<references/>``: an error where references are required, else just noise."""
+    if msg_type in _NEEDS_REFERENCES:
+        message = f"<references> is empty, but a message of type {msg_type} must name some"
+        return _error(where, "INVALID_REFERENCES", message)
+    return _warning(where, "INVALID_REFERENCES", "<references> is present but empty")
+
+
+def _reference(
+    alert: Alert, triplet: str, own_sent: datetime | None, where: str
+) -> Iterator[Problem]:
     parts = triplet.split(",")
     sent = _instant(parts[2]) if len(parts) == 3 else None
     if sent is None or not parts[0] or not parts[1]:
@@ -297,9 +310,13 @@ def _polygon(text: str, where: str) -> Iterator[Problem]:
         reason = "the first and last pairs must be the same"
     if reason is not None:
         yield _error(where, "INVALID_POLYGON", f"<polygon> is not a valid CAP polygon: {reason}")
-    elif not shapely.LinearRing([(lon, lat) for lat, lon in points if True]).is_simple:
+    elif not shapely.LinearRing([(lon, lat) for lat, lon in _known(points)]).is_simple:
         message = "<polygon> crosses itself; its area is ambiguous"
         yield _warning(where, "INVALID_POLYGON_SELF_INTERSECTION", message)
+
+
+def _known(points: list[tuple[float, float] | None]) -> list[tuple[float, float]]:
+    return [point for point in points if point is not None]
 
 
 def _circle_reason(text: str) -> str | None:
@@ -321,7 +338,7 @@ def _altitudes(area: Area, where: str) -> Iterator[Problem]:
         yield _error(f"{where}/ceiling[1]", "INVALID_ALTITUDE_CEILING_RANGE", message)
         return
     altitude, ceiling = area.altitude.strip(_WS), area.ceiling.strip(_WS)
-    if _DECIMAL.fullmatch(altitude) and _DECIMAL.fullmatch(ceiling):
-        if float(ceiling) < float(altitude):
-            message = f"<ceiling> {ceiling} is below <altitude> {altitude}"
-            yield _error(f"{where}/ceiling[1]", "INVALID_ALTITUDE_CEILING_RANGE", message)
+    numeric = _DECIMAL.fullmatch(altitude) and _DECIMAL.fullmatch(ceiling)
+    if numeric and float(ceiling) < float(altitude):
+        message = f"<ceiling> {ceiling} is below <altitude> {altitude}"
+        yield _error(f"{where}/ceiling[1]", "INVALID_ALTITUDE_CEILING_RANGE", message)

@@ -31,7 +31,7 @@ FEED_SIZE = 100
 def cap_feed(request: Request) -> Response:
     node = node_of(request)
     views = node.alerts.search(ANONYMOUS, AlertQuery(statuses=("Actual",), limit=FEED_SIZE))
-    base = node.settings.resolved_public_url
+    base = (node.settings.public_url or str(request.base_url)).rstrip("/")
     return Response(_feed_xml(views, base, node.settings.node_name),
                     media_type="application/atom+xml")
 

@@ -112,7 +112,7 @@ def upgrade() -> None:
         sa.Column("area_wkb", sa.LargeBinary(), nullable=True),
         sa.Column("signature_status", sa.String(length=16), nullable=False),
         sa.Column("signature_detail", sa.Text(), nullable=False),
-        sa.Column("body_digest", sa.String(length=64), nullable=False),
+        sa.Column("content_digest", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["position"],
             ["records.position"],
