@@ -44,7 +44,10 @@ def _fuzz(operation: object, base_url: str, headers: dict[str, str], failures: l
         if response.status_code >= 500:
             failures.append(f"{label}: {response.text[:300]}")
         elif response.status_code >= 400:
-            if response.headers.get("content-type") != "application/problem+json":
+            content_type = response.headers.get("content-type") or response.headers.get(
+                "Content-Type"
+            )
+            if content_type not in ("application/problem+json", ["application/problem+json"]):
                 failures.append(f"{label}: not problem+json")
 
     run()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.entrypoints.api.auth import AdminAccount, CurrentAccount, node_of
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
+MAX_ID = 2**63 - 1
 
 
 class _Strict(BaseModel):
@@ -94,7 +97,9 @@ def issue_token(request: Request, body: TokenIn, _admin: AdminAccount) -> dict[s
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(request: Request, token_id: int, _admin: AdminAccount) -> Response:
+def revoke_token(
+    request: Request, token_id: Annotated[int, Path(ge=1, le=MAX_ID)], _admin: AdminAccount
+) -> Response:
     node_of(request).identity.revoke_token(token_id)
     return Response(status_code=204)
 
