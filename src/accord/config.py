@@ -120,7 +120,11 @@ def _validated(settings: Settings) -> Settings:
     synchronous = settings.sqlite_synchronous.upper()
     if synchronous not in ("FULL", "NORMAL", "OFF", "EXTRA"):
         raise ConfigurationError("sqlite_synchronous must be FULL, EXTRA, NORMAL or OFF")
-    if settings.mode == "production" and settings.is_sqlite and synchronous not in ("FULL", "EXTRA"):
+    if (
+        settings.mode == "production"
+        and settings.is_sqlite
+        and synchronous not in ("FULL", "EXTRA")
+    ):
         raise ConfigurationError(
             "production mode needs durable commits: set ACCORD_SQLITE_SYNCHRONOUS=FULL"
         )

@@ -309,7 +309,8 @@ def test_the_atom_feed_lists_public_actual_alerts_only(server: LiveServer, regio
         response = anonymous.get("/feeds/cap.atom")
         feed = feedparser.parse(response.content)
         linked = anonymous.get(
-            feed.entries[0].links[0].href.replace(server.url, ""), headers={"Accept": "application/cap+xml"}
+            feed.entries[0].links[0].href.replace(server.url, ""),
+            headers={"Accept": "application/cap+xml"},
         )
     assert response.headers["content-type"].startswith("application/atom+xml")
     assert not feed.bozo

@@ -57,15 +57,16 @@ def test_alert_send_and_list_talk_to_a_live_node(
     files = [_write(tmp_path, f"s{n}.xml", alert_xml(f"S-{n}")) for n in range(3)]
     bad = _write(tmp_path, "bad.xml", b"<alert/>")
     token = region.tokens["EE:focal-point"]
-    sent = runner.invoke(app, ["alert", "send", *map(str, files), "--node", server.url,
-                               "--token", token])
+    sent = runner.invoke(
+        app, ["alert", "send", *map(str, files), "--node", server.url, "--token", token]
+    )
     assert sent.exit_code == 0, sent.output
     assert sent.output.count("created") == 3
-    refused = runner.invoke(app, ["alert", "send", str(bad), "--node", server.url,
-                                  "--token", token])
+    refused = runner.invoke(
+        app, ["alert", "send", str(bad), "--node", server.url, "--token", token]
+    )
     assert refused.exit_code == 1
-    listed = runner.invoke(app, ["alert", "list", "--node", server.url, "--token", token,
-                                 "--json"])
+    listed = runner.invoke(app, ["alert", "list", "--node", server.url, "--token", token, "--json"])
     assert listed.exit_code == 0, listed.output
     assert len(json.loads(listed.output)["items"]) == 3
     unauthorised = runner.invoke(app, ["alert", "list", "--node", server.url, "--token", "x"])
@@ -77,8 +78,10 @@ def test_every_real_alert_sent_with_the_cli_is_accepted_and_the_public_ones_are_
 ) -> None:
     reference_dir()
     files = [str(path) for path in real_alert_files()]
-    sent = runner.invoke(app, ["alert", "send", *files, "--node", server.url,
-                               "--token", region.tokens["EE:focal-point"]])
+    sent = runner.invoke(
+        app,
+        ["alert", "send", *files, "--node", server.url, "--token", region.tokens["EE:focal-point"]],
+    )
     assert sent.exit_code == 0, sent.output
     with server.client() as anonymous:
         feed = anonymous.get("/feeds/cap.atom").text

@@ -35,8 +35,7 @@ def test_no_operation_answers_a_server_error_for_any_role(
 def _fuzz(operation: object, base_url: str, headers: dict[str, str], failures: list[str]) -> None:
     strategy = operation.as_strategy()  # type: ignore[attr-defined]
 
-    @settings(max_examples=8, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(case=strategy, _salt=st.integers())
     def run(case: schemathesis.Case, _salt: int) -> None:
         response = case.call(base_url=base_url, headers=headers, timeout=30)

@@ -29,7 +29,8 @@ def prepare_demo(settings: Settings) -> dict[str, Any]:
             "admin": node.identity.issue_token("admin", "demo")["token"],
             **{
                 f"{code.lower()}-{role}": node.identity.issue_token(
-                    f"{code.lower()}-{role}", "demo")["token"]
+                    f"{code.lower()}-{role}", "demo"
+                )["token"]
                 for code, *_ in STATES
                 for role in DEMO_USERS
             },
@@ -60,8 +61,15 @@ def seed(node: Node) -> int:
         identity.add_participant(code, name, "state")
         outline = {
             "type": "Polygon",
-            "coordinates": [[[min_lon, min_lat], [max_lon, min_lat], [max_lon, max_lat],
-                             [min_lon, max_lat], [min_lon, min_lat]]],
+            "coordinates": [
+                [
+                    [min_lon, min_lat],
+                    [max_lon, min_lat],
+                    [max_lon, max_lat],
+                    [min_lon, max_lat],
+                    [min_lon, min_lat],
+                ]
+            ],
         }
         for agency_name, sector in agencies:
             identity.add_agency(code, agency_name, sector, outline)
@@ -73,17 +81,27 @@ def seed(node: Node) -> int:
 def _seed_alerts(node: Node) -> int:
     accounts = {
         code: node.identity.authenticate(
-            node.identity.issue_token(f"{code.lower()}-focal", "demo seeding")["token"])
+            node.identity.issue_token(f"{code.lower()}-focal", "demo seeding")["token"]
+        )
         for code, *_ in STATES
     }
     accepted = 0
     for message in demo_alerts(node.clock.now()):
         (document,) = read_cap_xml(alert_to_xml(message.alert))
-        incoming = IncomingAlert(document.alert, document.xml, "application/cap+xml",
-                                 document.signature.status, document.signature.detail,
-                                 document.warnings)
-        (result,) = node.alerts.issue(accounts[message.author], [incoming],
-                                      tlp=[message.tlp], audience=[list(message.audience)])
+        incoming = IncomingAlert(
+            document.alert,
+            document.xml,
+            "application/cap+xml",
+            document.signature.status,
+            document.signature.detail,
+            document.warnings,
+        )
+        (result,) = node.alerts.issue(
+            accounts[message.author],
+            [incoming],
+            tlp=[message.tlp],
+            audience=[list(message.audience)],
+        )
         if isinstance(result, AccordError):
             raise result
         accepted += 1

@@ -105,9 +105,7 @@ def validate_participant(code: str, name: str, kind: str) -> NewParticipant:
     return NewParticipant(code, name.strip(), parsed_kind)
 
 
-def validate_agency(
-    participant: str, name: str, sector: str, jurisdiction: object
-) -> NewAgency:
+def validate_agency(participant: str, name: str, sector: str, jurisdiction: object) -> NewAgency:
     problems: list[Problem] = []
     parsed_sector = _parse_enum(Sector, sector, "/sector", problems)
     if not name.strip():
@@ -134,9 +132,7 @@ def validate_user(username: str, role: str, participant: str | None) -> NewUser:
             )
         )
     if parsed_role not in (None, Role.ADMIN) and not participant:
-        problems.append(
-            Problem("/participant", "REQUIRED", f"a {role} belongs to a participant")
-        )
+        problems.append(Problem("/participant", "REQUIRED", f"a {role} belongs to a participant"))
     _raise_if(problems, "the user is not valid")
     assert parsed_role is not None
     return NewUser(username, parsed_role, participant.strip().upper() if participant else None)
@@ -152,9 +148,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _parse_enum(
-    enum: type[E], value: str, location: str, problems: list[Problem]
-) -> E | None:
+def _parse_enum(enum: type[E], value: str, location: str, problems: list[Problem]) -> E | None:
     try:
         return enum(value)
     except ValueError:

@@ -198,6 +198,7 @@ def _issuer(account: Account) -> str:
     if account.role not in ISSUING_ROLES:
         raise PermissionDeniedError(f"a {account.role} may not issue alerts")
     if account.participant is None:
-        raise PermissionDeniedError("alerts are issued on behalf of a participant; this "
-                                    "account belongs to none")
+        raise PermissionDeniedError(
+            "alerts are issued on behalf of a participant; this account belongs to none"
+        )
     return account.participant

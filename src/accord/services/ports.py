@@ -147,9 +147,12 @@ class AlertRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    identity: IdentityRepository
-    records: RecordRepository
-    alerts: AlertRepository
+    @property
+    def identity(self) -> IdentityRepository: ...
+    @property
+    def records(self) -> RecordRepository: ...
+    @property
+    def alerts(self) -> AlertRepository: ...
 
 
 class UnitOfWorkFactory(Protocol):

@@ -319,4 +319,3 @@ def _alert_row(row: Any) -> AlertRow:
         signature_status=row[13],
         signature_detail=row[14],
     )
-

@@ -99,9 +99,7 @@ class SqlIdentityRepository:
         return [dict(row) for row in self._db.execute(query).mappings()]
 
     def add_token(self, username: str, token_hash: str, label: str, now: datetime) -> int:
-        user_id = self._db.execute(
-            select(users.c.id).where(users.c.username == username)
-        ).scalar()
+        user_id = self._db.execute(select(users.c.id).where(users.c.username == username)).scalar()
         if user_id is None:
             raise NotFoundError(f"no user {username!r}")
         values = {"user_id": user_id, "token_hash": token_hash, "label": label, "created_at": now}

@@ -114,13 +114,19 @@ async def post_alerts_batch(
     node = node_of(request)
     limit = node.settings.max_document_bytes * 16
     content_type, body = await read_body(request, limit)
-    items, errors = _batch_items(content_type, body, node.settings.max_document_bytes, tlp,
-                                 _split(audience))
+    items, errors = _batch_items(
+        content_type, body, node.settings.max_document_bytes, tlp, _split(audience)
+    )
     if len(items) + len(errors) > node.settings.max_batch_items:
         raise InvalidInputError(
             "too many items",
-            [Problem("/items", "TOO_MANY_ITEMS",
-                     f"at most {node.settings.max_batch_items} items per batch")],
+            [
+                Problem(
+                    "/items",
+                    "TOO_MANY_ITEMS",
+                    f"at most {node.settings.max_batch_items} items per batch",
+                )
+            ],
         )
     valid = [(index, item) for index, item in items]
     outcomes = node.alerts.issue(
@@ -145,12 +151,16 @@ async def post_alerts_batch(
 def list_alerts(
     request: Request,
     reader: CurrentReader,
-    category: Annotated[list[str] | None, Query(description="CAP category; repeat for any of several.")] = None,
+    category: Annotated[
+        list[str] | None, Query(description="CAP category; repeat for any of several.")
+    ] = None,
     event: str | None = None,
     urgency: Annotated[str | None, Query(description="At least this urgency.")] = None,
     severity: Annotated[str | None, Query(description="At least this severity.")] = None,
     certainty: Annotated[str | None, Query(description="At least this certainty.")] = None,
-    status: Annotated[list[str] | None, Query(description="CAP status; default Actual only.")] = None,
+    status: Annotated[
+        list[str] | None, Query(description="CAP status; default Actual only.")
+    ] = None,
     msg_type: Annotated[list[str] | None, Query(alias="msgType")] = None,
     sender: str | None = None,
     since: Annotated[datetime | None, Query(description="Sent at or after (ISO 8601).")] = None,
@@ -273,13 +283,15 @@ def _json_items(body: bytes) -> list[Any]:
     return list(parsed["items"])
 
 
-def _json_item(
-    raw: Any, max_bytes: int, tlp: str | None, audience: list[str] | None
-) -> BatchItem:
+def _json_item(raw: Any, max_bytes: int, tlp: str | None, audience: list[str] | None) -> BatchItem:
     if not isinstance(raw, dict) or ("xml" in raw) == ("alert" in raw):
         raise InvalidInputError(
             "an item needs exactly one of 'xml' or 'alert'",
-            [Problem("/", "INVALID_ITEM", "give the alert as 'xml' (a string) or 'alert' (CAP JSON)")],
+            [
+                Problem(
+                    "/", "INVALID_ITEM", "give the alert as 'xml' (a string) or 'alert' (CAP JSON)"
+                )
+            ],
         )
     item_tlp = raw.get("tlp", tlp)
     item_audience = raw.get("audience", audience)
@@ -293,8 +305,9 @@ def _json_item(
         )
     if "xml" in raw:
         if not isinstance(raw["xml"], str):
-            raise InvalidInputError("'xml' must be a string",
-                                    [Problem("/xml", "INVALID_TYPE", "must be a string")])
+            raise InvalidInputError(
+                "'xml' must be a string", [Problem("/xml", "INVALID_TYPE", "must be a string")]
+            )
         documents = read_cap_xml(raw["xml"].encode("utf-8"), max_bytes=max_bytes)
         if len(documents) != 1:
             raise InvalidInputError(
@@ -318,7 +331,7 @@ def _receipt_json(receipt: Receipt) -> dict[str, Any]:
 
 
 def _item_error(index: int, error: AccordError) -> dict[str, Any]:
-    problem = json.loads(error_response(error).body)
+    problem = json.loads(bytes(error_response(error).body))
     return {"index": index, "status": "rejected", "problem": problem}
 
 
@@ -339,7 +352,9 @@ def _members(
     return values
 
 
-def _rank(value: str | None, ranks: dict[str, int], name: str, problems: list[Problem]) -> int | None:
+def _rank(
+    value: str | None, ranks: dict[str, int], name: str, problems: list[Problem]
+) -> int | None:
     if value is None:
         return None
     if value not in ranks:
@@ -369,7 +384,9 @@ def _bbox(value: str | None, problems: list[Problem]) -> tuple[float, float, flo
     return (min_lon, min_lat, max_lon, max_lat)
 
 
-def _point(lat: float | None, lon: float | None, problems: list[Problem]) -> tuple[float, float] | None:
+def _point(
+    lat: float | None, lon: float | None, problems: list[Problem]
+) -> tuple[float, float] | None:
     if lat is None and lon is None:
         return None
     if lat is None or lon is None:

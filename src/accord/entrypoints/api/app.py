@@ -36,8 +36,9 @@ def create_app(node: Node) -> FastAPI:
     @app.get("/problems/{slug}", tags=["node"], summary="What a problem type means")
     def problem_type(slug: str) -> JSONResponse:
         if slug not in problems.PROBLEM_TYPES:
-            return problems.problem_response(404, "not-found", "Not found",
-                                             f"no problem type {slug!r}")
+            return problems.problem_response(
+                404, "not-found", "Not found", f"no problem type {slug!r}"
+            )
         return JSONResponse({"type": f"/problems/{slug}", "title": problems.PROBLEM_TYPES[slug]})
 
     return app

@@ -20,8 +20,13 @@ async def read_body(request: Request, limit: int) -> tuple[str, bytes]:
     if content_type not in CAP_XML_TYPES + JSON_TYPES:
         raise UnsupportedMediaTypeError(
             f"send application/cap+xml or application/json, not {content_type or 'nothing'}",
-            [Problem("Content-Type", "UNSUPPORTED_MEDIA_TYPE", "use application/cap+xml or "
-                     "application/json")],
+            [
+                Problem(
+                    "Content-Type",
+                    "UNSUPPORTED_MEDIA_TYPE",
+                    "use application/cap+xml or application/json",
+                )
+            ],
         )
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:

@@ -32,20 +32,26 @@ def cap_feed(request: Request) -> Response:
     node = node_of(request)
     views = node.alerts.search(ANONYMOUS, AlertQuery(statuses=("Actual",), limit=FEED_SIZE))
     base = (node.settings.public_url or str(request.base_url)).rstrip("/")
-    return Response(_feed_xml(views, base, node.settings.node_name),
-                    media_type="application/atom+xml")
+    return Response(
+        _feed_xml(views, base, node.settings.node_name), media_type="application/atom+xml"
+    )
 
 
 def _feed_xml(views: list[AlertView], base: str, node_name: str) -> bytes:
-    feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
+    feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})  # type: ignore[dict-item]
     _text(feed, "id", f"{base}/feeds/cap.atom")
     _text(feed, "title", f"{node_name}: public CAP alerts")
     updated = max((v.row.received_at for v in views), default=datetime(1970, 1, 1, tzinfo=UTC))
     _text(feed, "updated", updated.isoformat())
     author = etree.SubElement(feed, f"{{{ATOM}}}author")
     _text(author, "name", node_name)
-    etree.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=f"{base}/feeds/cap.atom",
-                     type="application/atom+xml")
+    etree.SubElement(
+        feed,
+        f"{{{ATOM}}}link",
+        rel="self",
+        href=f"{base}/feeds/cap.atom",
+        type="application/atom+xml",
+    )
     for view in views:
         _entry(feed, view, base)
     return bytes(etree.tostring(feed, xml_declaration=True, encoding="UTF-8"))
@@ -62,8 +68,9 @@ def _entry(feed: Any, view: AlertView, base: str) -> None:
     _text(entry, "updated", datetime.fromisoformat(alert["sent"]).isoformat())
     author = etree.SubElement(entry, f"{{{ATOM}}}author")
     _text(author, "name", info.get("senderName") or alert["sender"])
-    etree.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=url,
-                     type="application/cap+xml")
+    etree.SubElement(
+        entry, f"{{{ATOM}}}link", rel="alternate", href=url, type="application/cap+xml"
+    )
     summary = info.get("description")
     if summary:
         _text(entry, "summary", summary)

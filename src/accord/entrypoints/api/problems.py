@@ -95,14 +95,20 @@ def problem_response(
 
 def error_response(exc: AccordError) -> JSONResponse:
     if isinstance(exc, PayloadTooLargeError):
-        return problem_response(413, "payload-too-large", PROBLEM_TYPES["payload-too-large"],
-                                str(exc), exc.problems)
+        return problem_response(
+            413, "payload-too-large", PROBLEM_TYPES["payload-too-large"], str(exc), exc.problems
+        )
     if isinstance(exc, UnsupportedMediaTypeError):
-        return problem_response(415, "unsupported-media-type",
-                                PROBLEM_TYPES["unsupported-media-type"], str(exc), exc.problems)
+        return problem_response(
+            415,
+            "unsupported-media-type",
+            PROBLEM_TYPES["unsupported-media-type"],
+            str(exc),
+            exc.problems,
+        )
     for cls in type(exc).__mro__:
         if cls in _STATUS:
-            status, slug, title = _STATUS[cls]  # type: ignore[index]
+            status, slug, title = _STATUS[cls]
             problems = exc.problems if isinstance(exc, InvalidInputError) else ()
             return problem_response(status, slug, title, str(exc), problems)
     return problem_response(500, "internal", "Internal error", "unexpected error")

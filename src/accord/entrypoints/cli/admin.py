@@ -45,9 +45,11 @@ def apps() -> dict[str, typer.Typer]:
 @participant.command("add")
 @reports_errors
 def participant_add(
-    code: str, name: str,
+    code: str,
+    name: str,
     kind: Annotated[str, typer.Option(help="state or organisation")] = "state",
-    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Add a participant (states by ISO 3166-1 alpha-2 code)."""
     with _node(data_dir, database_url) as node:
@@ -66,10 +68,15 @@ def participant_list(data_dir: DataDir = None, database_url: DatabaseUrl = None)
 def agency_add(
     participant_code: Annotated[str, typer.Argument(metavar="PARTICIPANT")],
     name: str,
-    sector: Annotated[str, typer.Option(help="defence, health, environment, disaster, cyber, "
-                                        "border or foreign-affairs")],
+    sector: Annotated[
+        str,
+        typer.Option(
+            help="defence, health, environment, disaster, cyber, border or foreign-affairs"
+        ),
+    ],
     jurisdiction: Annotated[Path | None, typer.Option(help="GeoJSON file of its area.")] = None,
-    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Add an agency with its sector and (optionally) its jurisdiction."""
     area = None
@@ -86,7 +93,8 @@ def agency_add(
 @reports_errors
 def agency_list(
     participant_code: Annotated[str | None, typer.Option("--participant")] = None,
-    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     with _node(data_dir, database_url) as node:
         _print(node.identity.list_agencies(participant_code))
@@ -99,7 +107,8 @@ def user_add(
     role: Annotated[str, typer.Option(help="admin, focal-point, analyst, observer, reporter")],
     participant_code: Annotated[str | None, typer.Option("--participant")] = None,
     agency_name: Annotated[str | None, typer.Option("--agency")] = None,
-    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Add a user with a role, belonging to a participant (and optionally an agency)."""
     with _node(data_dir, database_url) as node:
@@ -116,8 +125,10 @@ def user_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> Non
 @token.command("issue")
 @reports_errors
 def token_issue(
-    username: str, label: Annotated[str, typer.Option(help="What the token is for.")] = "",
-    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+    username: str,
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "",
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Issue an API token for USERNAME. It is printed once; only its hash is kept."""
     with _node(data_dir, database_url) as node:
@@ -128,7 +139,8 @@ def token_issue(
 @reports_errors
 def token_list(
     username: Annotated[str | None, typer.Option("--user")] = None,
-    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     with _node(data_dir, database_url) as node:
         _print(node.identity.list_tokens(username))
@@ -136,9 +148,7 @@ def token_list(
 
 @token.command("revoke")
 @reports_errors
-def token_revoke(
-    token_id: int, data_dir: DataDir = None, database_url: DatabaseUrl = None
-) -> None:
+def token_revoke(token_id: int, data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     with _node(data_dir, database_url) as node:
         node.identity.revoke_token(token_id)
     typer.echo(f"token {token_id} revoked")

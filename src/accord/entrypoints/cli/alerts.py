@@ -58,8 +58,12 @@ def list_alerts(
 ) -> None:
     """List alerts the token may read, newest first."""
     params: dict[str, Any] = {"limit": limit}
-    for key, value in {"category": category, "status": status, "severity": severity,
-                       "sender": sender}.items():
+    for key, value in {
+        "category": category,
+        "status": status,
+        "severity": severity,
+        "sender": sender,
+    }.items():
         if value:
             params[key] = value
     with _client(node, token) as client:
@@ -92,11 +96,12 @@ def _report(path: Path, response: httpx.Response) -> int:
             problem = result["problem"]
             typer.echo(f"{path} [{result['index']}]: rejected: {problem['detail']}", err=True)
             for error in problem.get("errors", []):
-                typer.echo(f"  {error['location']}: {error['message']} [{error['code']}]",
-                           err=True)
+                typer.echo(f"  {error['location']}: {error['message']} [{error['code']}]", err=True)
         else:
-            typer.echo(f"{path} [{result['index']}]: {result['status']} "
-                       f"{result['record_id']} (seq {result['seq']})")
+            typer.echo(
+                f"{path} [{result['index']}]: {result['status']} "
+                f"{result['record_id']} (seq {result['seq']})"
+            )
     return failed
 
 

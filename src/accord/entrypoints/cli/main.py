@@ -44,7 +44,7 @@ _EXIT_CODES: dict[type[AccordError], int] = {
 def exit_code_for(error: AccordError) -> int:
     for cls in type(error).__mro__:
         if cls in _EXIT_CODES:
-            return _EXIT_CODES[cls]  # type: ignore[index]
+            return _EXIT_CODES[cls]
     return 1
 
 
@@ -72,8 +72,9 @@ DatabaseUrl = Annotated[
 ]
 
 
-def settings_from(data_dir: Path | None = None, database_url: str | None = None,
-                  **overrides: Any) -> Settings:
+def settings_from(
+    data_dir: Path | None = None, database_url: str | None = None, **overrides: Any
+) -> Settings:
     return load_settings(data_dir=data_dir, database_url=database_url, **overrides)
 
 
