@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accord.entrypoints.api.auth import AdminAccount, CurrentAccount, node_of
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1  # ids of identity rows are 32-bit INTEGER columns
 
 
 class _Strict(BaseModel):
