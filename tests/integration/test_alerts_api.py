@@ -13,6 +13,7 @@ from accord.adapters.sql.tables import alerts, records
 from accord.bootstrap import Node
 from tests.integration.cap_samples import BASE_TIME, alert_xml, reference_to
 from tests.integration.conftest import LiveServer, Region
+from tests.reference import reference_dir
 
 XML = {"Content-Type": "application/cap+xml"}
 
@@ -329,3 +330,22 @@ def test_records_cannot_be_rewritten_even_with_direct_database_access(
             connection.execute(text(statement))
     with node.engine.connect() as connection:
         assert connection.execute(select(alerts.c.sender)).scalar() == "warnings@met.example"
+
+
+def test_feed_entries_carry_what_the_reference_cap_index_feeds_carry(
+    server: LiveServer, region: Region
+) -> None:
+    feeds = reference_dir() / "cap" / "feeds" / "valid"
+    index_feeds = ("us_nws_weather.atom", "weather_index.atom", "oregon_nws.atom")
+    shared: set[str] | None = None
+    for name in index_feeds:
+        for entry in feedparser.parse((feeds / name).read_bytes()).entries:
+            shared = set(entry) if shared is None else shared & set(entry)
+    assert shared
+    optional = {"cap_geocode", "cap_parameter", "cap_polygon", "value", "valuename"}
+    with server.client(region.tokens["EE:focal-point"]) as client:
+        client.post("/api/v1/alerts", content=alert_xml("IDX-1"), headers=XML)
+    with server.client() as anonymous:
+        ours = feedparser.parse(anonymous.get("/feeds/cap.atom").content).entries[0]
+    assert shared - optional <= set(ours), shared - optional - set(ours)
+    assert ours["cap_event"] == "Storm"

@@ -1,7 +1,9 @@
 """``/feeds/cap.atom``: the public Atom feed of TLP:CLEAR, status Actual alerts.
 
-Shaped the way CAP aggregators read national feeds: one entry per message, its link the
-CAP XML document, ``updated`` the message's sent time.
+Shaped the way CAP aggregators read national feeds (the NWS/Google "CAP index" style): one
+entry per message, its id and link the CAP XML document, ``updated`` the message's sent
+time, and the first info block's key fields repeated as ``cap:`` elements so readers can
+filter without fetching every alert.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from lxml import etree
 
+from accord.domain.alerts.cap import CAP_NAMESPACE
 from accord.domain.sharing import ANONYMOUS
 from accord.entrypoints.api.auth import node_of
 from accord.services.alerts import AlertView
@@ -21,6 +24,7 @@ from accord.services.ports import AlertQuery
 router = APIRouter(tags=["feeds"])
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 100
+_INDEXED_INFO = ("event", "category", "urgency", "severity", "certainty", "effective", "expires")
 
 
 @router.get(
@@ -38,7 +42,10 @@ def cap_feed(request: Request) -> Response:
 
 
 def _feed_xml(views: list[AlertView], base: str, node_name: str) -> bytes:
-    feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})  # type: ignore[dict-item]
+    feed = etree.Element(
+        f"{{{ATOM}}}feed",
+        nsmap={None: ATOM, "cap": CAP_NAMESPACE},  # type: ignore[dict-item]
+    )
     _text(feed, "id", f"{base}/feeds/cap.atom")
     _text(feed, "title", f"{node_name}: public CAP alerts")
     updated = max((v.row.received_at for v in views), default=datetime(1970, 1, 1, tzinfo=UTC))
@@ -62,20 +69,34 @@ def _entry(feed: Any, view: AlertView, base: str) -> None:
     info = (alert.get("info") or [{}])[0]
     entry = etree.SubElement(feed, f"{{{ATOM}}}entry")
     url = f"{base}/api/v1/alerts/{view.row.record_id}"
-    _text(entry, "id", f"urn:accord:record:{view.row.record_id}")
+    _text(entry, "id", url)
     title = info.get("headline") or info.get("event") or f"{alert['msgType']} {alert['identifier']}"
     _text(entry, "title", title)
-    _text(entry, "updated", datetime.fromisoformat(alert["sent"]).isoformat())
+    sent = datetime.fromisoformat(alert["sent"]).isoformat()
+    _text(entry, "updated", sent)
+    _text(entry, "published", sent)
     author = etree.SubElement(entry, f"{{{ATOM}}}author")
     _text(author, "name", info.get("senderName") or alert["sender"])
     etree.SubElement(
         entry, f"{{{ATOM}}}link", rel="alternate", href=url, type="application/cap+xml"
     )
-    summary = info.get("description")
-    if summary:
-        _text(entry, "summary", summary)
+    _text(entry, "summary", info.get("description") or title)
     for category in info.get("category", []):
         etree.SubElement(entry, f"{{{ATOM}}}category", term=category)
+    _cap_index(entry, alert, info)
+
+
+def _cap_index(entry: Any, alert: dict[str, Any], info: dict[str, Any]) -> None:
+    for name in ("identifier", "sender", "sent", "status", "msgType"):
+        etree.SubElement(entry, f"{{{CAP_NAMESPACE}}}{name}").text = alert[name]
+    # CAP: an absent <effective> means the message is effective when sent.
+    info = {"effective": alert["sent"], **info} if info else info
+    for name in _INDEXED_INFO:
+        values = info.get(name)
+        for value in values if isinstance(values, list) else [values] if values else []:
+            etree.SubElement(entry, f"{{{CAP_NAMESPACE}}}{name}").text = value
+    for area in info.get("area", []):
+        etree.SubElement(entry, f"{{{CAP_NAMESPACE}}}areaDesc").text = area["areaDesc"]
 
 
 def _text(parent: Any, name: str, value: str) -> None:
