@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from datetime import datetime
 from typing import Annotated, Any
@@ -20,6 +18,7 @@ from accord.domain.alerts.cap import (
     STATUSES,
     URGENCY_RANK,
 )
+from accord.entrypoints.api import alert_query
 from accord.entrypoints.api.auth import CurrentAccount, CurrentReader, node_of
 from accord.entrypoints.api.bodies import CAP_XML_TYPES, read_body
 from accord.entrypoints.api.problems import error_response, problem_json
@@ -175,26 +174,26 @@ def list_alerts(
     node = node_of(request)
     problems: list[Problem] = []
     query = AlertQuery(
-        categories=tuple(_members(category or [], CATEGORIES, "category", problems)),
+        categories=tuple(alert_query.members(category or [], CATEGORIES, "category", problems)),
         event=event,
-        min_urgency_rank=_rank(urgency, URGENCY_RANK, "urgency", problems),
-        min_severity_rank=_rank(severity, SEVERITY_RANK, "severity", problems),
-        min_certainty_rank=_rank(certainty, CERTAINTY_RANK, "certainty", problems),
-        statuses=tuple(_members(status or ["Actual"], STATUSES, "status", problems)),
-        msg_types=tuple(_members(msg_type or [], MSG_TYPES, "msgType", problems)),
+        min_urgency_rank=alert_query.rank(urgency, URGENCY_RANK, "urgency", problems),
+        min_severity_rank=alert_query.rank(severity, SEVERITY_RANK, "severity", problems),
+        min_certainty_rank=alert_query.rank(certainty, CERTAINTY_RANK, "certainty", problems),
+        statuses=tuple(alert_query.members(status or ["Actual"], STATUSES, "status", problems)),
+        msg_types=tuple(alert_query.members(msg_type or [], MSG_TYPES, "msgType", problems)),
         sender=sender,
-        sent_after=_aware(since, "since", problems),
-        sent_before=_aware(until, "until", problems),
-        bbox=_bbox(bbox, problems),
-        point=_point(lat, lon, problems),
+        sent_after=alert_query.aware(since, "since", problems),
+        sent_before=alert_query.aware(until, "until", problems),
+        bbox=alert_query.bbox(bbox, problems),
+        point=alert_query.point(lat, lon, problems),
         thread_id=thread,
-        before_position=_cursor(cursor, problems),
+        before_position=alert_query.cursor(cursor, problems),
         limit=limit,
     )
     if problems:
         raise InvalidInputError("the query is not valid", problems)
     views = node.alerts.search(reader, query)
-    next_cursor = _encode_cursor(views[-1].row.position) if len(views) == limit else None
+    next_cursor = alert_query.encode_cursor(views[-1].row.position) if len(views) == limit else None
     return {
         "items": [alert_json(v, node.alerts.thread_state(v)) for v in views],
         "next_cursor": next_cursor,
@@ -339,74 +338,6 @@ def _split(value: str | None) -> list[str] | None:
     if value is None:
         return None
     return [part.strip() for part in value.split(",") if part.strip()]
-
-
-def _members(
-    values: list[str], allowed: tuple[str, ...], name: str, problems: list[Problem]
-) -> list[str]:
-    for value in values:
-        if value not in allowed:
-            problems.append(
-                Problem(name, "INVALID_VALUE", f"{name} must be one of {', '.join(allowed)}")
-            )
-    return values
-
-
-def _rank(
-    value: str | None, ranks: dict[str, int], name: str, problems: list[Problem]
-) -> int | None:
-    if value is None:
-        return None
-    if value not in ranks:
-        problems.append(Problem(name, "INVALID_VALUE", f"{name} must be one of {', '.join(ranks)}"))
-        return None
-    return ranks[value]
-
-
-def _aware(value: datetime | None, name: str, problems: list[Problem]) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        problems.append(Problem(name, "MISSING_TIMEZONE", f"{name} needs a UTC offset"))
-        return None
-    return value
-
-
-def _bbox(value: str | None, problems: list[Problem]) -> tuple[float, float, float, float] | None:
-    if value is None:
-        return None
-    try:
-        min_lon, min_lat, max_lon, max_lat = (float(part) for part in value.split(","))
-    except ValueError:
-        problems.append(Problem("bbox", "INVALID_BBOX", "bbox is min_lon,min_lat,max_lon,max_lat"))
-        return None
-    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
-        problems.append(Problem("bbox", "INVALID_BBOX", "bbox corners are out of order or range"))
-        return None
-    return (min_lon, min_lat, max_lon, max_lat)
-
-
-def _point(
-    lat: float | None, lon: float | None, problems: list[Problem]
-) -> tuple[float, float] | None:
-    if lat is None and lon is None:
-        return None
-    if lat is None or lon is None:
-        problems.append(Problem("lat", "INCOMPLETE_POINT", "give both lat and lon"))
-        return None
-    return (lon, lat)
-
-
-def _cursor(value: str | None, problems: list[Problem]) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(base64.urlsafe_b64decode(value.encode("ascii") + b"==").decode("ascii"))
-    except (ValueError, binascii.Error, UnicodeError):
-        problems.append(Problem("cursor", "INVALID_CURSOR", "use next_cursor from a previous page"))
-        return None
-
-
-def _encode_cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(str(position).encode("ascii")).decode("ascii").rstrip("=")
 
 
 def _wants_xml(accept: str) -> bool:

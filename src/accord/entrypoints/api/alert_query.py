@@ -1,0 +1,77 @@
+"""Query parameters of ``GET /api/v1/alerts``: parsed, checked, every problem collected."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+
+from accord.errors import Problem
+
+
+def members(
+    values: list[str], allowed: tuple[str, ...], name: str, problems: list[Problem]
+) -> list[str]:
+    for value in values:
+        if value not in allowed:
+            problems.append(
+                Problem(name, "INVALID_VALUE", f"{name} must be one of {', '.join(allowed)}")
+            )
+    return values
+
+
+def rank(
+    value: str | None, ranks: dict[str, int], name: str, problems: list[Problem]
+) -> int | None:
+    if value is None:
+        return None
+    if value not in ranks:
+        problems.append(Problem(name, "INVALID_VALUE", f"{name} must be one of {', '.join(ranks)}"))
+        return None
+    return ranks[value]
+
+
+def aware(value: datetime | None, name: str, problems: list[Problem]) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        problems.append(Problem(name, "MISSING_TIMEZONE", f"{name} needs a UTC offset"))
+        return None
+    return value
+
+
+def bbox(value: str | None, problems: list[Problem]) -> tuple[float, float, float, float] | None:
+    if value is None:
+        return None
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(part) for part in value.split(","))
+    except ValueError:
+        problems.append(Problem("bbox", "INVALID_BBOX", "bbox is min_lon,min_lat,max_lon,max_lat"))
+        return None
+    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+        problems.append(Problem("bbox", "INVALID_BBOX", "bbox corners are out of order or range"))
+        return None
+    return (min_lon, min_lat, max_lon, max_lat)
+
+
+def point(
+    lat: float | None, lon: float | None, problems: list[Problem]
+) -> tuple[float, float] | None:
+    if lat is None and lon is None:
+        return None
+    if lat is None or lon is None:
+        problems.append(Problem("lat", "INCOMPLETE_POINT", "give both lat and lon"))
+        return None
+    return (lon, lat)
+
+
+def cursor(value: str | None, problems: list[Problem]) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(base64.urlsafe_b64decode(value.encode("ascii") + b"==").decode("ascii"))
+    except (ValueError, binascii.Error, UnicodeError):
+        problems.append(Problem("cursor", "INVALID_CURSOR", "use next_cursor from a previous page"))
+        return None
+
+
+def encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(str(position).encode("ascii")).decode("ascii").rstrip("=")
