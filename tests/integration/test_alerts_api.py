@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import feedparser
@@ -75,7 +76,7 @@ def test_a_duplicate_message_is_idempotent_and_a_different_one_conflicts(
 
 
 def test_an_alert_sent_as_json_is_accepted_and_served_as_xml(
-    server: LiveServer, region: Region
+    server: LiveServer, region: Region, node: Node
 ) -> None:
     with server.client(region.tokens["EE:focal-point"]) as client:
         as_json = client.post("/api/v1/alerts", content=alert_xml("J-0"), headers=XML).json()
@@ -87,6 +88,14 @@ def test_an_alert_sent_as_json_is_accepted_and_served_as_xml(
         )
     assert sent.status_code == 201, sent.text
     assert b"<identifier>J-1</identifier>" in xml.content
+    with node.engine.connect() as connection:
+        original = connection.execute(
+            select(records.c.original, records.c.content_type).where(
+                records.c.record_id == sent.json()["record_id"]
+            )
+        ).one()
+    assert original.content_type == "application/json"
+    assert json.loads(original.original) == mapping
 
 
 def test_invalid_cap_is_refused_with_every_problem_and_nothing_written(

@@ -93,7 +93,7 @@ async def post_alert(
         )
     members = _split(audience)
     (result,) = node.alerts.issue(
-        account, [_incoming(documents[0], content_type)], tlp=[tlp], audience=[members]
+        account, [_incoming(documents[0], content_type, body)], tlp=[tlp], audience=[members]
     )
     if isinstance(result, AccordError):
         raise result
@@ -234,11 +234,14 @@ def _decode(content_type: str, body: bytes, max_bytes: int) -> list[CapDocument]
     return [read_cap_json(parsed)]
 
 
-def _incoming(document: CapDocument, content_type: str) -> IncomingAlert:
+def _incoming(
+    document: CapDocument, content_type: str, json_original: bytes | None = None
+) -> IncomingAlert:
+    """The alert with the bytes it came in: the XML element, or the JSON as sent."""
     is_xml = content_type in CAP_XML_TYPES
     return IncomingAlert(
         alert=document.alert,
-        original=document.xml if is_xml else alert_to_xml(document.alert),
+        original=document.xml if is_xml else json_original or b"",
         content_type="application/cap+xml" if is_xml else "application/json",
         signature_status=document.signature.status,
         signature_detail=document.signature.detail,
@@ -314,7 +317,9 @@ def _json_item(raw: Any, max_bytes: int, tlp: str | None, audience: list[str] | 
                 [Problem("/xml", "MORE_THAN_ONE_ALERT", "exactly one alert per item")],
             )
         return _incoming(documents[0], "application/cap+xml"), item_tlp, item_audience
-    return _incoming(read_cap_json(raw["alert"]), "application/json"), item_tlp, item_audience
+    document = read_cap_json(raw["alert"])
+    original = json.dumps(raw["alert"], ensure_ascii=False).encode("utf-8")
+    return _incoming(document, "application/json", original), item_tlp, item_audience
 
 
 def _receipt_json(receipt: Receipt) -> dict[str, Any]:
