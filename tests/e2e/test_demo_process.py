@@ -19,7 +19,7 @@ from tests.integration.conftest import free_port
 def test_accord_demo_serves_the_demo_region_with_the_printed_token(tmp_path: Path) -> None:
     port = free_port()
     accord = Path(sys.executable).with_name("accord")
-    process = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+    process = subprocess.Popen(
         [str(accord), "demo", "--port", str(port), "--data-dir", str(tmp_path / "demo")],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
