@@ -7,6 +7,7 @@
     ├── ConflictError          illegal transition, duplicate with different content
     ├── PermissionDeniedError
     ├── VerificationError      signature, proof, checkpoint — always fail closed
+    │   └── ConsistencyError   a log does not extend what we saw (possible fork)
     ├── PeerError
     └── ConfigurationError
 
@@ -64,6 +65,10 @@ class PermissionDeniedError(AccordError):
 
 class VerificationError(AccordError):
     """A signature, proof or checkpoint did not verify; callers must fail closed."""
+
+
+class ConsistencyError(VerificationError):
+    """A log did not prove that it extends the tree we saw before: a possible fork."""
 
 
 class PeerError(AccordError):
