@@ -7,13 +7,18 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from accord.adapters.clock import SystemClock
+from accord.adapters.keystore import FileKeystore
 from accord.adapters.sql import migrate
 from accord.adapters.sql.engine import make_engine
+from accord.adapters.sql.legacy import sign_legacy_records
 from accord.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from accord.config import Settings
 from accord.services.alerts import AlertService
 from accord.services.identity import IdentityService
+from accord.services.keys import KeyService
+from accord.services.log import LogService
 from accord.services.ports import Clock
+from accord.services.records import RecordWriter
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +28,9 @@ class Node:
     clock: Clock
     identity: IdentityService
     alerts: AlertService
+    log: LogService
+    keys: KeyService
+    keystore: FileKeystore
 
     def close(self) -> None:
         self.engine.dispose()
@@ -39,10 +47,28 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate_schema: boo
         migrate.upgrade(engine)
     uow = SqlUnitOfWorkFactory(engine)
     clock = clock or SystemClock()
-    return Node(
+    keystore = FileKeystore(settings.resolved_key_dir)
+    writer = RecordWriter(keystore, clock)
+    log = LogService(uow, clock, keystore, settings.resolved_log_origin, settings.witness_key_list)
+    keys = KeyService(uow, clock, keystore, writer, log)
+    node = Node(
         settings=settings,
         engine=engine,
         clock=clock,
-        identity=IdentityService(uow, clock),
-        alerts=AlertService(uow, clock),
+        identity=IdentityService(uow, clock, on_participant_added=keys.register),
+        alerts=AlertService(uow, clock, writer, log),
+        log=log,
+        keys=keys,
+        keystore=keystore,
     )
+    if migrate_schema:
+        prepare_log(node)
+    return node
+
+
+def prepare_log(node: Node) -> None:
+    """Keys for the log and every participant, legacy records signed, a checkpoint signed."""
+    node.keys.ensure_log_key()
+    node.keys.register_missing()
+    sign_legacy_records(node.engine, node.keystore.sign, node.keystore.public_key)
+    node.log.ensure_checkpoint()

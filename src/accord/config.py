@@ -33,9 +33,16 @@ SETTINGS: dict[str, str] = {
     "sqlite_synchronous": "SQLite synchronous pragma: FULL (default), NORMAL or OFF. "
     "Production mode requires FULL.",
     "log_level": "debug, info (default), warning or error.",
+    "key_dir": "Directory of private signing keys (default DATA_DIR/keys); keep it private "
+    "and backed up.",
+    "log_origin": "The log's C2SP origin line and note key name (default: the node name).",
+    "witness_keys": "Comma-separated C2SP verifier keys (type 0x04, cosignature/v1) of "
+    "witnesses whose cosignatures the node accepts.",
+    "checkpoint_interval": "Seconds after which an idle node re-signs its checkpoint "
+    "(default 3600).",
 }
 
-_INT_SETTINGS = frozenset({"port", "max_document_bytes", "max_batch_items"})
+_INT_SETTINGS = frozenset({"port", "max_document_bytes", "max_batch_items", "checkpoint_interval"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +58,22 @@ class Settings:
     max_batch_items: int = 1000
     sqlite_synchronous: str = "FULL"
     log_level: str = "info"
+    key_dir: Path | None = None
+    log_origin: str = ""
+    witness_keys: str = ""
+    checkpoint_interval: int = 3600
+
+    @property
+    def resolved_key_dir(self) -> Path:
+        return self.key_dir if self.key_dir is not None else self.data_dir / "keys"
+
+    @property
+    def resolved_log_origin(self) -> str:
+        return self.log_origin or self.node_name
+
+    @property
+    def witness_key_list(self) -> tuple[str, ...]:
+        return tuple(k.strip() for k in self.witness_keys.split(",") if k.strip())
 
     @property
     def resolved_database_url(self) -> str:
@@ -107,7 +130,7 @@ def _coerce(values: dict[str, object]) -> dict[str, object]:
                 coerced[name] = int(str(value))
             except ValueError as exc:
                 raise ConfigurationError(f"{name} must be an integer, got {value!r}") from exc
-        elif name == "data_dir":
+        elif name in ("data_dir", "key_dir"):
             coerced[name] = Path(str(value))
         else:
             coerced[name] = str(value)

@@ -8,11 +8,12 @@ bytes — and the alert projection is updated in the same transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from accord.domain.alerts import cap_json
-from accord.domain.alerts.cap import Alert
+from accord.domain.alerts.cap import Alert, MessageKey
 from accord.domain.alerts.facts import facts_of
 from accord.domain.alerts.threads import state_at
 from accord.domain.identity import ISSUING_ROLES
@@ -25,17 +26,19 @@ from accord.errors import (
     PermissionDeniedError,
     Problem,
 )
-from accord.ledger.canonical import canonical_json
-from accord.ledger.records import Envelope, body_digest
+from accord.ledger.records import body_digest
+from accord.services.log import LogService
 from accord.services.ports import (
     Account,
     AlertQuery,
     AlertRow,
     Clock,
+    StoredRecord,
     ThreadRow,
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from accord.services.records import Draft, RecordWriter
 
 ALERT_RECORD_KIND = "cap.alert"
 
@@ -58,9 +61,59 @@ class Receipt:
     position: int
     author: str
     seq: int
+    log_index: int
     is_duplicate: bool
     scope: Scope
     warnings: tuple[Problem, ...]
+
+
+@dataclass(slots=True)
+class _Accepted:
+    """A new message sealed in this transaction; ``stored`` once it is written."""
+
+    item: IncomingAlert
+    scope: Scope
+    draft: Draft
+    content: str
+    stored: StoredRecord | None = None
+
+    def duplicate(self) -> _Accepted:
+        return _Duplicate(self.item, self.scope, self.draft, self.content, original=self)
+
+    def receipt(self) -> Receipt:
+        record = self.stored
+        assert record is not None, "receipts are made after the records are written"
+        return Receipt(
+            record.record_id,
+            record.position,
+            record.author,
+            record.seq,
+            record.log_index,
+            False,
+            self.scope,
+            self.item.warnings,
+        )
+
+
+@dataclass(slots=True)
+class _Duplicate(_Accepted):
+    """The same message twice in one request: it answers as a duplicate of the first."""
+
+    original: _Accepted | None = None
+
+    def receipt(self) -> Receipt:
+        assert self.original is not None
+        first = self.original.receipt()
+        return Receipt(
+            first.record_id,
+            first.position,
+            first.author,
+            first.seq,
+            first.log_index,
+            True,
+            first.scope,
+            (),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +123,13 @@ class AlertView:
 
 
 class AlertService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, writer: RecordWriter, log: LogService
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._writer = writer
+        self._log = log
 
     def issue(
         self,
@@ -86,69 +143,115 @@ class AlertService:
 
         Each item stands alone: one that is refused (bad scope, or a different message
         under an existing CAP key) comes back as its error and writes nothing; the others
-        are committed together.
+        are signed, logged and committed together, with one checkpoint covering them.
         """
         author = _issuer(account)
-        results: list[Receipt | AccordError] = []
+        results: list[Receipt | AccordError | _Accepted] = []
         with self._uow() as uow:
             known = uow.identity.participant_codes()
+            pending: dict[MessageKey, _Accepted] = {}
             for item, level, members in zip(items, tlp, audience, strict=True):
                 try:
                     scope = scope_for_alert(item.alert.scope, level, members, known)
-                    results.append(self._issue_one(uow, author, item, scope))
+                    results.append(self._admit(uow, author, item, scope, pending))
                 except (InvalidInputError, ConflictError) as exc:
                     results.append(exc)
-        return results
+            accepted = list(pending.values())
+            stored = self._writer.write(uow, [a.draft for a in accepted])
+            for admitted, record in zip(accepted, stored, strict=True):
+                admitted.stored = record
+                self._project(uow, admitted, record)
+            if stored:
+                self._log.sign_checkpoint(uow)
+        return [r.receipt() if isinstance(r, _Accepted) else r for r in results]
 
-    def _issue_one(
-        self, uow: UnitOfWork, author: str, item: IncomingAlert, scope: Scope
-    ) -> Receipt:
+    def _admit(
+        self,
+        uow: UnitOfWork,
+        author: str,
+        item: IncomingAlert,
+        scope: Scope,
+        pending: dict[MessageKey, _Accepted],
+    ) -> Receipt | _Accepted:
+        """Check one message against what is held (and pending), and seal it if it is new."""
         alert = item.alert
         mapping = cap_json.alert_to_json(alert)
-        body = canonical_json(mapping).decode("utf-8")
-        digest = body_digest(mapping)
         content = _content_digest(mapping)
+        earlier = pending.get(alert.key)
         existing = uow.alerts.find_by_key(alert.key)
-        if existing is not None:
-            stored, existing_content = existing
-            if existing_content != content:
-                raise ConflictError(
-                    f"message {alert.key} already exists with different content; "
-                    "CAP requires a new identifier or sent time for a new message"
-                )
-            return Receipt(
-                stored.record_id, stored.position, stored.author, stored.seq, True, scope, ()
+        held = earlier.content if earlier else existing[1] if existing else None
+        if held is not None and held != content:
+            raise ConflictError(
+                f"message {alert.key} already exists with different content; "
+                "CAP requires a new identifier or sent time for a new message"
             )
-        now = self._clock.now()
-        envelope = Envelope(
+        if earlier is not None:
+            return earlier.duplicate()
+        if existing is not None:
+            stored = existing[0]
+            return Receipt(
+                stored.record_id,
+                stored.position,
+                stored.author,
+                stored.seq,
+                stored.log_index,
+                True,
+                scope,
+                (),
+            )
+        draft = self._writer.seal(
+            uow,
             kind=ALERT_RECORD_KIND,
             author=author,
-            seq=uow.records.next_seq(author),
-            created_at=now,
-            scope=scope.to_json(),
-            body_digest=digest,
-        )
-        record = uow.records.append(
-            envelope,
-            received_at=now,
+            scope=scope,
+            body=mapping,
             content_type=item.content_type,
             original=item.original,
-            body=body,
         )
-        thread_id = uow.alerts.thread_of(alert.referenced_keys()) or record.position
+        admitted = _Accepted(item, scope, draft, content)
+        pending[alert.key] = admitted
+        return admitted
+
+    def _project(self, uow: UnitOfWork, admitted: _Accepted, record: StoredRecord) -> None:
+        alert = admitted.item.alert
         uow.alerts.project(
             record,
             alert=alert,
             facts=facts_of(alert),
-            scope=scope,
-            thread_id=thread_id,
-            received_at=now,
-            content_digest=content,
-            signature=(item.signature_status, item.signature_detail),
+            scope=admitted.scope,
+            thread_id=uow.alerts.thread_of(alert.referenced_keys()) or record.position,
+            received_at=admitted.draft.received_at,
+            content_digest=admitted.content,
+            signature=(admitted.item.signature_status, admitted.item.signature_detail),
         )
-        return Receipt(
-            record.record_id, record.position, author, record.seq, False, scope, item.warnings
-        )
+
+    def rebuild(self, check_signature: Callable[[bytes], tuple[str, str]]) -> int:
+        """Drop the alert projections and recompute them from the records, in log order."""
+        with self._uow() as uow:
+            uow.alerts.clear()
+            count = 0
+            for stored, scope, content_type, original, body, received_at in uow.records.of_kind(
+                ALERT_RECORD_KIND
+            ):
+                mapping = json.loads(body)
+                alert = cap_json.alert_from_json(mapping)
+                signature = (
+                    check_signature(original)
+                    if content_type == "application/cap+xml"
+                    else ("unsigned", "")
+                )
+                uow.alerts.project(
+                    stored,
+                    alert=alert,
+                    facts=facts_of(alert),
+                    scope=scope,
+                    thread_id=uow.alerts.thread_of(alert.referenced_keys()) or stored.position,
+                    received_at=received_at,
+                    content_digest=_content_digest(mapping),
+                    signature=signature,
+                )
+                count += 1
+        return count
 
     def search(self, reader: Reader, query: AlertQuery) -> list[AlertView]:
         with self._uow(readonly=True) as uow:
@@ -180,6 +283,11 @@ def alert_json(view: AlertView, state: str | None) -> dict[str, Any]:
         "position": row.position,
         "author": row.author,
         "seq": row.seq,
+        "log_index": row.log_index,
+        "links": {
+            "log_entry": f"/log/entries?start={row.log_index}&end={row.log_index + 1}",
+            "inclusion_proof": f"/log/proof/inclusion?index={row.log_index}",
+        },
         "scope": row.scope.to_json(),
         "received_at": row.received_at.isoformat(),
         "thread": {"id": row.thread_id, "state": state},

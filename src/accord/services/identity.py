@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from accord.domain import identity
 from accord.domain.identity import Role
 from accord.errors import AuthenticationError, PermissionDeniedError
-from accord.services.ports import Account, Clock, UnitOfWorkFactory
+from accord.services.ports import Account, Clock, UnitOfWork, UnitOfWorkFactory
 
 
 def require_admin(account: Account) -> None:
@@ -16,9 +17,15 @@ def require_admin(account: Account) -> None:
 
 
 class IdentityService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        on_participant_added: Callable[[UnitOfWork, str], object] | None = None,
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._on_participant_added = on_participant_added
 
     def authenticate(self, token: str) -> Account:
         with self._uow(readonly=True) as uow:
@@ -30,7 +37,10 @@ class IdentityService:
     def add_participant(self, code: str, name: str, kind: str) -> dict[str, Any]:
         participant = identity.validate_participant(code, name, kind)
         with self._uow() as uow:
-            return uow.identity.add_participant(participant, self._clock.now())
+            added = uow.identity.add_participant(participant, self._clock.now())
+            if self._on_participant_added is not None:
+                self._on_participant_added(uow, participant.code)
+            return added
 
     def list_participants(self) -> list[dict[str, Any]]:
         with self._uow(readonly=True) as uow:

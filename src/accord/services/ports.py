@@ -7,7 +7,7 @@ back on any exception, so a use case never leaves anything half-written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,11 +18,23 @@ from accord.domain.alerts.facts import AlertFacts
 from accord.domain.alerts.threads import ThreadState
 from accord.domain.identity import NewAgency, NewParticipant, NewUser, Role
 from accord.domain.sharing import Reader, Scope
-from accord.ledger.records import Envelope
+from accord.ledger.records import SignedRecord
 
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class Keys(Protocol):
+    """Private keys by name: ``log`` for the node's checkpoints, participant codes for
+    records. Implementations never hand the private half out."""
+
+    def has(self, name: str) -> bool: ...
+    def create(self, name: str) -> bytes: ...
+    def stage(self, name: str) -> bytes: ...
+    def promote(self, name: str) -> None: ...
+    def sign(self, name: str, message: bytes) -> bytes: ...
+    def public_key(self, name: str) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +57,7 @@ class StoredRecord:
     record_id: str
     author: str
     seq: int
+    log_index: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +68,7 @@ class AlertRow:
     record_id: str
     author: str
     seq: int
+    log_index: int
     scope: Scope
     status: str
     msg_type: str
@@ -75,6 +89,16 @@ class ThreadRow:
     message_count: int
     updated_at: datetime
     expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    id: int
+    size: int
+    root: bytes
+    note: str  # the signed note as the node signed it, without cosignatures
+    signed_at: datetime
+    cosignatures: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,13 +140,17 @@ class RecordRepository(Protocol):
     def next_seq(self, author: str) -> int: ...
     def append(
         self,
-        envelope: Envelope,
+        record: SignedRecord,
         *,
+        log_index: int,
         received_at: datetime,
         content_type: str,
         original: bytes,
         body: str,
     ) -> StoredRecord: ...
+    def of_kind(
+        self, kind: str
+    ) -> Iterator[tuple[StoredRecord, Scope, str, bytes, str, datetime]]: ...
 
 
 class AlertRepository(Protocol):
@@ -140,15 +168,50 @@ class AlertRepository(Protocol):
         content_digest: str,
         signature: tuple[str, str],
     ) -> None: ...
+    def clear(self) -> None: ...
     def search(self, reader: Reader, query: AlertQuery) -> list[AlertRow]: ...
     def get(self, reader: Reader, record_id: str) -> AlertRow | None: ...
     def thread(self, thread_id: int) -> ThreadRow | None: ...
     def threads(self, thread_ids: Sequence[int]) -> dict[int, ThreadRow]: ...
 
 
+class LogRepository(Protocol):
+    def size(self) -> int: ...
+    def append(self, leaf_hashes: Sequence[bytes]) -> int: ...
+    def fetch_nodes(self, ids: Sequence[tuple[int, int]]) -> Mapping[tuple[int, int], bytes]: ...
+    def latest_checkpoint(self) -> StoredCheckpoint | None: ...
+    def checkpoint_at(self, size: int) -> StoredCheckpoint | None: ...
+    def save_checkpoint(
+        self, *, previous_size: int, size: int, root: bytes, note: str, signed_at: datetime
+    ) -> StoredCheckpoint: ...
+    def add_cosignature(
+        self,
+        checkpoint_id: int,
+        *,
+        witness: str,
+        key_id: str,
+        cosigned_at: datetime,
+        line: str,
+        received_at: datetime,
+    ) -> bool: ...
+    def cosignature_lines(self, checkpoint_id: int) -> tuple[str, ...]: ...
+    def entries(self, start: int, end: int) -> list[dict[str, Any]]: ...
+
+
+class KeyRepository(Protocol):
+    def current(self, participant: str) -> bytes | None: ...
+    def add(self, participant: str, key_id: str, public_key: bytes, now: datetime) -> None: ...
+    def retire(self, participant: str, now: datetime) -> None: ...
+    def all(self) -> list[dict[str, Any]]: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def identity(self) -> IdentityRepository: ...
+    @property
+    def log(self) -> LogRepository: ...
+    @property
+    def keys(self) -> KeyRepository: ...
     @property
     def records(self) -> RecordRepository: ...
     @property

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Select, and_, exists, or_, select
 
 from accord.adapters.sql.scope import audience_codes, readable_by
 from accord.adapters.sql.tables import (
+    PROJECTION_TABLES,
     alert_categories,
     alert_infos,
     alerts,
@@ -29,6 +30,7 @@ _ROW_COLUMNS = (
     alerts.c.record_id,
     alerts.c.author_code,
     records.c.author_seq,
+    records.c.log_index,
     alerts.c.tlp,
     records.c.audience,
     alerts.c.status,
@@ -59,6 +61,7 @@ class SqlAlertRepository:
                 alerts.c.record_id,
                 alerts.c.author_code,
                 records.c.author_seq,
+                records.c.log_index,
                 alerts.c.content_digest,
             )
             .join(records, records.c.position == alerts.c.position)
@@ -66,7 +69,7 @@ class SqlAlertRepository:
         ).first()
         if row is None:
             return None
-        return StoredRecord(row[0], row[1], row[2], row[3]), row[4]
+        return StoredRecord(row[0], row[1], row[2], row[3], row[4]), row[5]
 
     def thread_of(self, keys: Sequence[MessageKey]) -> int | None:
         if not keys:
@@ -177,6 +180,11 @@ class SqlAlertRepository:
                 expires_at=facts.expires_at if changes_content else current[2],
             )
         )
+
+    def clear(self) -> None:
+        """Drop the whole projection (rebuild recomputes it from the records)."""
+        for table in PROJECTION_TABLES:
+            self._db.execute(table.delete())
 
     def search(self, reader: Reader, query: AlertQuery) -> list[AlertRow]:
         statement = _filtered(_rows().where(readable_by(reader)), query)
@@ -308,14 +316,15 @@ def _alert_row(row: Any) -> AlertRow:
         record_id=row[1],
         author=row[2],
         seq=row[3],
-        scope=Scope(Tlp(row[4]), frozenset(row[5] or ())),
-        status=row[6],
-        msg_type=row[7],
-        thread_id=row[8],
-        received_at=utc(row[9]),
-        body=row[10],
-        original=bytes(row[11]),
-        content_type=row[12],
-        signature_status=row[13],
-        signature_detail=row[14],
+        log_index=row[4],
+        scope=Scope(Tlp(row[5]), frozenset(row[6] or ())),
+        status=row[7],
+        msg_type=row[8],
+        thread_id=row[9],
+        received_at=utc(row[10]),
+        body=row[11],
+        original=bytes(row[12]),
+        content_type=row[13],
+        signature_status=row[14],
+        signature_detail=row[15],
     )

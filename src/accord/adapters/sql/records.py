@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import Connection, select, update
 
+from accord.adapters.sql.alerts import utc
 from accord.adapters.sql.tables import participants, records
+from accord.domain.sharing import Scope, Tlp
 from accord.errors import NotFoundError
-from accord.ledger.records import Envelope
+from accord.ledger.canonical import canonical_json
+from accord.ledger.records import SignedRecord
 from accord.services.ports import StoredRecord
 
 
@@ -35,20 +39,22 @@ class SqlRecordRepository:
 
     def append(
         self,
-        envelope: Envelope,
+        record: SignedRecord,
         *,
+        log_index: int,
         received_at: datetime,
         content_type: str,
         original: bytes,
         body: str,
     ) -> StoredRecord:
+        envelope = record.envelope
         author_id = self._db.execute(
             select(participants.c.id).where(participants.c.code == envelope.author)
         ).scalar_one()
         position = self._db.execute(
             records.insert()
             .values(
-                record_id=envelope.record_id,
+                record_id=record.record_id,
                 kind=envelope.kind,
                 author_id=author_id,
                 author_seq=envelope.seq,
@@ -56,11 +62,40 @@ class SqlRecordRepository:
                 received_at=received_at,
                 tlp=envelope.scope["tlp"],
                 audience=envelope.scope["audience"],
-                envelope=envelope.canonical_bytes().decode("utf-8"),
+                envelope=canonical_json(envelope.to_json()).decode("utf-8"),
+                entry=record.entry,
+                log_index=log_index,
                 content_type=content_type,
                 original=original,
                 body=body,
             )
             .returning(records.c.position)
         ).scalar_one()
-        return StoredRecord(int(position), envelope.record_id, envelope.author, envelope.seq)
+        return StoredRecord(
+            int(position), record.record_id, envelope.author, envelope.seq, log_index
+        )
+
+    def of_kind(self, kind: str) -> Iterator[tuple[StoredRecord, Scope, str, bytes, str, datetime]]:
+        """Every record of ``kind`` in log order, with what projections are built from."""
+        rows = self._db.execute(
+            select(
+                records.c.position,
+                records.c.record_id,
+                participants.c.code,
+                records.c.author_seq,
+                records.c.log_index,
+                records.c.tlp,
+                records.c.audience,
+                records.c.content_type,
+                records.c.original,
+                records.c.body,
+                records.c.received_at,
+            )
+            .join(participants, participants.c.id == records.c.author_id)
+            .where(records.c.kind == kind)
+            .order_by(records.c.log_index)
+        )
+        for row in rows:
+            stored = StoredRecord(row[0], row[1], row[2], row[3], row[4])
+            scope = Scope(Tlp(row[5]), frozenset(row[6] or ()))
+            yield stored, scope, row[7], bytes(row[8]), row[9], utc(row[10])

@@ -92,7 +92,66 @@ records = Table(
     Column("content_type", String(64), nullable=False),
     Column("original", LargeBinary, nullable=False),
     Column("body", Text, nullable=False),
+    # The log entry: the canonical signed envelope. Its SHA-256 is the record id and
+    # SHA-256(0x00 ‖ entry) its leaf in the log.
+    Column("entry", LargeBinary, nullable=True),
+    Column("log_index", BigInteger, nullable=True),
     UniqueConstraint("author_id", "author_seq", name="uq_records_author_seq"),
+    Index("uq_records_log_index", "log_index", unique=True),
+)
+
+participant_keys = Table(
+    "participant_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("participant_id", Integer, ForeignKey("participants.id"), nullable=False),
+    Column("key_id", String(64), nullable=False, unique=True),
+    Column("public_key", LargeBinary, nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("retired_at", Instant, nullable=True),
+)
+
+# Perfect subtrees of the Merkle log: node (level, idx) covers leaves
+# [idx * 2**level, (idx + 1) * 2**level). Leaves are level 0.
+log_nodes = Table(
+    "log_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+
+# One row: how many entries the log holds, and the size of the newest checkpoint
+# (the compare-and-swap guard that keeps signed checkpoints consistent).
+log_state = Table(
+    "log_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+    Column("checkpoint_size", BigInteger, nullable=False),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("size", BigInteger, nullable=False),
+    Column("root", LargeBinary, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("signed_at", Instant, nullable=False),
+)
+
+cosignatures = Table(
+    "cosignatures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("checkpoint_id", Position, ForeignKey("checkpoints.id"), nullable=False),
+    Column("witness", String(200), nullable=False),
+    Column("key_id", String(8), nullable=False),
+    Column("cosigned_at", Instant, nullable=False),
+    Column("line", Text, nullable=False),
+    Column("received_at", Instant, nullable=False),
+    UniqueConstraint("checkpoint_id", "key_id", name="uq_cosignatures_checkpoint_key"),
 )
 
 alerts = Table(

@@ -12,6 +12,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from accord.adapters.sql.alerts import SqlAlertRepository
 from accord.adapters.sql.engine import READONLY
 from accord.adapters.sql.identity import SqlIdentityRepository
+from accord.adapters.sql.keys import SqlKeyRepository
+from accord.adapters.sql.log import SqlLogRepository
 from accord.adapters.sql.records import SqlRecordRepository
 from accord.errors import ConflictError
 
@@ -21,6 +23,8 @@ class SqlUnitOfWork:
         self.identity = SqlIdentityRepository(connection)
         self.records = SqlRecordRepository(connection)
         self.alerts = SqlAlertRepository(connection)
+        self.log = SqlLogRepository(connection)
+        self.keys = SqlKeyRepository(connection)
 
 
 class SqlUnitOfWorkFactory:

@@ -327,6 +327,7 @@ def _receipt_json(receipt: Receipt) -> dict[str, Any]:
         "status": "duplicate" if receipt.is_duplicate else "created",
         "record_id": receipt.record_id,
         "seq": receipt.seq,
+        "log_index": receipt.log_index,
         "position": receipt.position,
         "author": receipt.author,
         "scope": receipt.scope.to_json(),

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 import accord
 from accord.bootstrap import Node
-from accord.entrypoints.api import admin, alerts, feeds, problems
+from accord.entrypoints.api import admin, alerts, feeds, log, problems
 
 
 def create_app(node: Node) -> FastAPI:
@@ -24,6 +24,7 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(admin.router)
     app.include_router(feeds.router)
+    app.include_router(log.router)
 
     @app.get("/api/v1/node", tags=["node"])
     def about() -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from accord.entrypoints.api.problems import PayloadTooLargeError, UnsupportedMediaTypeError
-from accord.errors import Problem
+from accord.errors import InvalidInputError, Problem
 
 CAP_XML_TYPES = ("application/cap+xml", "application/xml", "text/xml")
 JSON_TYPES = ("application/json",)
@@ -46,3 +46,20 @@ def _too_large(limit: int) -> PayloadTooLargeError:
         f"the body is larger than {limit} bytes",
         [Problem("/", "TOO_LARGE", f"at most {limit} bytes (setting max_document_bytes)")],
     )
+
+
+async def read_text_body(request: Request, limit: int) -> str:
+    """A short UTF-8 text body (cosignature lines), refused past ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            "the body is not UTF-8 text", [Problem("/", "NOT_UTF8", str(exc))]
+        ) from exc

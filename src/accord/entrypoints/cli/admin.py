@@ -20,7 +20,7 @@ from accord.errors import InvalidInputError
 
 
 @contextmanager
-def _node(data_dir: Path | None, database_url: str | None) -> Iterator[Node]:
+def node_for(data_dir: Path | None, database_url: str | None) -> Iterator[Node]:
     node = build(settings_from(data_dir, database_url))
     try:
         yield node
@@ -52,14 +52,14 @@ def participant_add(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Add a participant (states by ISO 3166-1 alpha-2 code)."""
-    with _node(data_dir, database_url) as node:
+    with node_for(data_dir, database_url) as node:
         _print(node.identity.add_participant(code, name, kind))
 
 
 @participant.command("list")
 @reports_errors
 def participant_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
-    with _node(data_dir, database_url) as node:
+    with node_for(data_dir, database_url) as node:
         _print(node.identity.list_participants())
 
 
@@ -85,7 +85,7 @@ def agency_add(
             area = json.loads(jurisdiction.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise InvalidInputError(f"cannot read {jurisdiction} as GeoJSON: {exc}") from exc
-    with _node(data_dir, database_url) as node:
+    with node_for(data_dir, database_url) as node:
         _print(node.identity.add_agency(participant_code, name, sector, area))
 
 
@@ -96,7 +96,7 @@ def agency_list(
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    with _node(data_dir, database_url) as node:
+    with node_for(data_dir, database_url) as node:
         _print(node.identity.list_agencies(participant_code))
 
 
@@ -111,14 +111,14 @@ def user_add(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Add a user with a role, belonging to a participant (and optionally an agency)."""
-    with _node(data_dir, database_url) as node:
+    with node_for(data_dir, database_url) as node:
         _print(node.identity.add_user(username, role, participant_code, agency_name))
 
 
 @user.command("list")
 @reports_errors
 def user_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
-    with _node(data_dir, database_url) as node:
+    with node_for(data_dir, database_url) as node:
         _print(node.identity.list_users())
 
 
@@ -131,7 +131,7 @@ def token_issue(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Issue an API token for USERNAME. It is printed once; only its hash is kept."""
-    with _node(data_dir, database_url) as node:
+    with node_for(data_dir, database_url) as node:
         _print(node.identity.issue_token(username, label))
 
 
@@ -142,13 +142,13 @@ def token_list(
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    with _node(data_dir, database_url) as node:
+    with node_for(data_dir, database_url) as node:
         _print(node.identity.list_tokens(username))
 
 
 @token.command("revoke")
 @reports_errors
 def token_revoke(token_id: int, data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
-    with _node(data_dir, database_url) as node:
+    with node_for(data_dir, database_url) as node:
         node.identity.revoke_token(token_id)
     typer.echo(f"token {token_id} revoked")

@@ -127,12 +127,15 @@ def demo(
 
 
 def _register_subcommands() -> None:
-    from accord.entrypoints.cli import admin, alerts, cap
+    from accord.entrypoints.cli import admin, alerts, audit, cap, keys
 
     app.add_typer(cap.app, name="cap", help="Validate and convert CAP 1.2 files.")
     app.add_typer(alerts.app, name="alert", help="Send and list alerts on a node.")
     for name, sub in admin.apps().items():
         app.add_typer(sub, name=name)
+    app.add_typer(keys.key, name="key")
+    app.command("rebuild")(keys.rebuild)
+    app.command("audit")(audit.audit)
 
 
 _register_subcommands()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from accord.adapters.sql.append_only import forbid_changes
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -222,18 +224,4 @@ def downgrade() -> None:
 
 def _forbid_changes_to_records() -> None:
     """Records are facts: the database itself refuses to rewrite or delete one."""
-    if op.get_context().dialect.name == "postgresql":
-        op.execute(
-            "CREATE FUNCTION accord_records_are_append_only() RETURNS trigger AS $$ "
-            "BEGIN RAISE EXCEPTION 'records are append-only'; END; $$ LANGUAGE plpgsql"
-        )
-        op.execute(
-            "CREATE TRIGGER records_append_only BEFORE UPDATE OR DELETE ON records "
-            "FOR EACH ROW EXECUTE FUNCTION accord_records_are_append_only()"
-        )
-        return
-    for event in ("UPDATE", "DELETE"):
-        op.execute(
-            f"CREATE TRIGGER records_no_{event.lower()} BEFORE {event} ON records "
-            "BEGIN SELECT RAISE(ABORT, 'records are append-only'); END"
-        )
+    forbid_changes(op.get_bind())

@@ -1,0 +1,167 @@
+"""SQL storage of the Merkle log: entries, perfect-subtree hashes, checkpoints, cosignatures.
+
+Appending k entries reads the O(log n) frontier nodes and writes O(k) new nodes; a proof
+reads its O(log n) nodes in one query. The ``log_state`` row is both the sequencer (its
+update serialises writers, so indexes are dense and ordered) and the compare-and-swap
+guard on the newest checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, or_, select, update
+
+from accord.adapters.sql.tables import (
+    checkpoints,
+    cosignatures,
+    log_nodes,
+    log_state,
+    participants,
+    records,
+)
+from accord.errors import ConflictError
+from accord.ledger import merkle
+from accord.ledger.merkle import NodeId
+from accord.services.ports import StoredCheckpoint
+
+_FETCH_CHUNK = 200
+
+
+class SqlLogRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    def size(self) -> int:
+        return int(self._db.execute(select(log_state.c.size)).scalar_one())
+
+    def append(self, leaf_hashes: Sequence[bytes]) -> int:
+        """Add leaves to the tree; returns the index of the first. Serialises writers."""
+        size = int(
+            self._db.execute(
+                update(log_state)
+                .values(size=log_state.c.size + len(leaf_hashes))
+                .returning(log_state.c.size)
+            ).scalar_one()
+        ) - len(leaf_hashes)
+        frontier = self.fetch_nodes(merkle.frontier_ids(size))
+        new_nodes = merkle.nodes_to_store(size, leaf_hashes, frontier)
+        self._db.execute(
+            insert(log_nodes),
+            [{"level": level, "idx": idx, "hash": digest} for (level, idx), digest in new_nodes],
+        )
+        return size
+
+    def fetch_nodes(self, ids: Sequence[NodeId]) -> Mapping[NodeId, bytes]:
+        found: dict[NodeId, bytes] = {}
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), _FETCH_CHUNK):
+            chunk = unique[start : start + _FETCH_CHUNK]
+            condition = or_(
+                *(and_(log_nodes.c.level == lv, log_nodes.c.idx == ix) for lv, ix in chunk)
+            )
+            for level, idx, digest in self._db.execute(
+                select(log_nodes.c.level, log_nodes.c.idx, log_nodes.c.hash).where(condition)
+            ):
+                found[(int(level), int(idx))] = bytes(digest)
+        return found
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        row = self._db.execute(
+            select(checkpoints).order_by(checkpoints.c.id.desc()).limit(1)
+        ).first()
+        return _checkpoint(row) if row else None
+
+    def checkpoint_at(self, size: int) -> StoredCheckpoint | None:
+        row = self._db.execute(
+            select(checkpoints)
+            .where(checkpoints.c.size == size)
+            .order_by(checkpoints.c.id.desc())
+            .limit(1)
+        ).first()
+        return _checkpoint(row) if row else None
+
+    def save_checkpoint(
+        self, *, previous_size: int, size: int, root: bytes, note: str, signed_at: datetime
+    ) -> StoredCheckpoint:
+        """Store a newly signed checkpoint, only if nobody signed another since we looked."""
+        swapped = self._db.execute(
+            update(log_state)
+            .where(log_state.c.checkpoint_size == previous_size, log_state.c.size >= size)
+            .values(checkpoint_size=size)
+        ).rowcount
+        if swapped != 1:
+            raise ConflictError("another checkpoint was signed concurrently; not signing this one")
+        checkpoint_id = self._db.execute(
+            insert(checkpoints)
+            .values(size=size, root=root, note=note, signed_at=signed_at)
+            .returning(checkpoints.c.id)
+        ).scalar_one()
+        return StoredCheckpoint(int(checkpoint_id), size, root, note, signed_at, ())
+
+    def add_cosignature(
+        self,
+        checkpoint_id: int,
+        *,
+        witness: str,
+        key_id: str,
+        cosigned_at: datetime,
+        line: str,
+        received_at: datetime,
+    ) -> bool:
+        exists = self._db.execute(
+            select(cosignatures.c.id).where(
+                cosignatures.c.checkpoint_id == checkpoint_id, cosignatures.c.key_id == key_id
+            )
+        ).first()
+        if exists:
+            return False
+        self._db.execute(
+            insert(cosignatures).values(
+                checkpoint_id=checkpoint_id,
+                witness=witness,
+                key_id=key_id,
+                cosigned_at=cosigned_at,
+                line=line,
+                received_at=received_at,
+            )
+        )
+        return True
+
+    def cosignature_lines(self, checkpoint_id: int) -> tuple[str, ...]:
+        rows = self._db.execute(
+            select(cosignatures.c.line)
+            .where(cosignatures.c.checkpoint_id == checkpoint_id)
+            .order_by(cosignatures.c.id)
+        ).scalars()
+        return tuple(rows)
+
+    def entries(self, start: int, end: int) -> list[dict[str, Any]]:
+        """Stored entries with log index in [start, end), in order, with their scope."""
+        rows = self._db.execute(
+            select(
+                records.c.log_index,
+                records.c.entry,
+                records.c.record_id,
+                records.c.tlp,
+                records.c.audience,
+                records.c.body,
+                records.c.kind,
+                records.c.position,
+                participants.c.code.label("author"),
+            )
+            .join(participants, participants.c.id == records.c.author_id)
+            .where(records.c.log_index >= start, records.c.log_index < end)
+            .order_by(records.c.log_index)
+        )
+        return [dict(row._mapping) for row in rows]
+
+
+def _checkpoint(row: Any) -> StoredCheckpoint:
+    from accord.adapters.sql.alerts import utc
+
+    return StoredCheckpoint(
+        int(row.id), int(row.size), bytes(row.root), row.note, utc(row.signed_at), ()
+    )

@@ -1,0 +1,189 @@
+"""The node's log: signed checkpoints, proofs, entries within scope, witness cosignatures.
+
+Checkpoints are C2SP ``tlog-checkpoint`` bodies signed as C2SP signed notes with the node's
+log key. A new checkpoint is signed in the same transaction as the records it covers, and
+only if the stored guard still names the checkpoint we extended (compare-and-swap), so the
+node can never sign two checkpoints that contradict each other.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from accord.domain.sharing import Reader, Scope, Tlp, may_read
+from accord.errors import InvalidInputError, NotFoundError, Problem, VerificationError
+from accord.ledger import merkle, notes
+from accord.services.ports import Clock, Keys, StoredCheckpoint, UnitOfWork, UnitOfWorkFactory
+
+LOG_KEY = "log"
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Witness:
+    name: str
+    verifier: notes.Verifier
+
+
+class LogService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        keys: Keys,
+        origin: str,
+        witnesses: tuple[str, ...] = (),
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._keys = keys
+        self.origin = origin
+        self._witnesses = [notes.parse_verifier_key(text) for text in witnesses]
+
+    @property
+    def verifier_key(self) -> str:
+        """The key string auditors pin: ``name+keyid+base64(0x01 ‖ public key)``."""
+        return notes.format_verifier_key(self.origin, self._keys.public_key(LOG_KEY))
+
+    def sign_checkpoint(self, uow: UnitOfWork, *, refresh: bool = False) -> StoredCheckpoint:
+        """Sign a checkpoint for the current tree, unless the latest already covers it."""
+        size = uow.log.size()
+        latest = uow.log.latest_checkpoint()
+        if latest is not None and latest.size == size and not refresh:
+            return latest
+        root = merkle.root_from(size, uow.log.fetch_nodes) if size else merkle.EMPTY_ROOT
+        body = notes.Checkpoint(self.origin, size, root).format()
+        note = notes.sign_note(
+            body, self.origin, lambda m: self._keys.sign(LOG_KEY, m), self._keys.public_key(LOG_KEY)
+        )
+        return uow.log.save_checkpoint(
+            previous_size=latest.size if latest else 0,
+            size=size,
+            root=root,
+            note=note,
+            signed_at=self._clock.now(),
+        )
+
+    def ensure_checkpoint(self, *, max_age_seconds: float | None = None) -> StoredCheckpoint:
+        """The latest checkpoint, signing one when there is none (or it is too old)."""
+        with self._uow() as uow:
+            latest = uow.log.latest_checkpoint()
+            stale = (
+                latest is not None
+                and max_age_seconds is not None
+                and (self._clock.now() - latest.signed_at).total_seconds() >= max_age_seconds
+            )
+            if latest is None or stale or latest.size != uow.log.size():
+                return self.sign_checkpoint(uow, refresh=stale)
+            return latest
+
+    def checkpoint_note(self) -> str:
+        """The newest signed checkpoint with every verified witness cosignature appended."""
+        with self._uow(readonly=True) as uow:
+            latest = uow.log.latest_checkpoint()
+            if latest is None:
+                raise NotFoundError("the log has no checkpoint yet")
+            lines = uow.log.cosignature_lines(latest.id)
+        return latest.note + "".join(line + "\n" for line in lines)
+
+    def add_cosignature(self, line: str) -> bool:
+        """Verify a witness's cosignature line on the newest checkpoint and keep it."""
+        with self._uow() as uow:
+            latest = uow.log.latest_checkpoint()
+            if latest is None:
+                raise NotFoundError("the log has no checkpoint to cosign")
+            body = notes.note_text(latest.note)
+            witness, timestamp = self._verify_witness(body, line)
+            return uow.log.add_cosignature(
+                latest.id,
+                witness=witness.name,
+                key_id=witness.key_id.hex(),
+                cosigned_at=datetime.fromtimestamp(timestamp, UTC),
+                line=line.strip(),
+                received_at=self._clock.now(),
+            )
+
+    def _verify_witness(self, body: str, line: str) -> tuple[notes.Verifier, int]:
+        for witness in self._witnesses:
+            try:
+                return witness, notes.verify_cosignature(body, line.strip(), witness)
+            except VerificationError:
+                continue
+        raise InvalidInputError(
+            "the cosignature does not verify with any configured witness key",
+            [Problem("/", "UNKNOWN_OR_BAD_COSIGNATURE", "check the witness key and checkpoint")],
+        )
+
+    def inclusion(self, index: int, size: int | None) -> dict[str, Any]:
+        with self._uow(readonly=True) as uow:
+            tree_size = _checkpoint_size(uow, size)
+            if not 0 <= index < tree_size:
+                raise _out_of_range("index", f"index must be in [0, {tree_size})")
+            proof = merkle.inclusion_proof(index, tree_size, uow.log.fetch_nodes)
+            leaf = uow.log.fetch_nodes([(0, index)])[(0, index)]
+        return {
+            "index": index,
+            "size": tree_size,
+            "leaf_hash": _b64(leaf),
+            "proof": [_b64(h) for h in proof],
+        }
+
+    def consistency(self, old_size: int, new_size: int | None) -> dict[str, Any]:
+        with self._uow(readonly=True) as uow:
+            tree_size = _checkpoint_size(uow, new_size)
+            if not 1 <= old_size <= tree_size:
+                raise _out_of_range("from", f"from must be in [1, {tree_size}]")
+            proof = merkle.consistency_proof(old_size, tree_size, uow.log.fetch_nodes)
+        return {"from": old_size, "to": tree_size, "proof": [_b64(h) for h in proof]}
+
+    def entries(self, reader: Reader, start: int, end: int | None) -> dict[str, Any]:
+        """Entries in [start, end): in full where the reader may see them, else leaf hashes."""
+        with self._uow(readonly=True) as uow:
+            size = uow.log.size()
+            stop = min(size, end if end is not None else size, start + MAX_PAGE)
+            if start < 0 or start > size or stop < start:
+                raise _out_of_range("start", f"start must be in [0, {size}]")
+            rows = uow.log.entries(start, stop)
+            leaves = uow.log.fetch_nodes([(0, i) for i in range(start, stop)])
+        return {
+            "size": size,
+            "start": start,
+            "end": stop,
+            "entries": [_entry_json(row, leaves[(0, row["log_index"])], reader) for row in rows],
+        }
+
+
+def _entry_json(row: dict[str, Any], leaf: bytes, reader: Reader) -> dict[str, Any]:
+    item: dict[str, Any] = {"index": row["log_index"], "leaf_hash": _b64(leaf)}
+    scope = Scope(Tlp(row["tlp"]), frozenset(row["audience"] or ()))
+    author = _author_of(row)
+    if may_read(reader, scope, author):
+        item["record_id"] = row["record_id"]
+        item["entry"] = _b64(bytes(row["entry"]))
+        item["body"] = row["body"]
+    return item
+
+
+def _author_of(row: dict[str, Any]) -> str:
+    return str(row["author"])
+
+
+def _checkpoint_size(uow: UnitOfWork, size: int | None) -> int:
+    latest = uow.log.latest_checkpoint()
+    signed = latest.size if latest else 0
+    if size is None:
+        return signed
+    if not 1 <= size <= signed:
+        raise _out_of_range("size", f"size must be in [1, {signed}] (a signed checkpoint)")
+    return size
+
+
+def _out_of_range(name: str, message: str) -> InvalidInputError:
+    return InvalidInputError(message, [Problem(name, "OUT_OF_RANGE", message)])
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
