@@ -11,7 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from accord.entrypoints.cli.main import app
 from tests.integration.conftest import free_port
 
 
@@ -40,10 +42,16 @@ def test_accord_demo_serves_the_demo_region_with_the_printed_token(tmp_path: Pat
             f"{url}/api/v1/alerts", headers=admin, params={"status": "Exercise"}
         ).json()["items"]
         feed = httpx.get(f"{url}/feeds/cap.atom")
+        key = httpx.get(f"{url}/log/key").text.strip()
+        audit = CliRunner().invoke(
+            app, ["audit", "--node", url, "--key", key, "--state", str(tmp_path / "observer")]
+        )
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=20)
     assert demo["admin_token"] in output
+    assert audit.exit_code == 0, audit.output
+    assert "read in full and verified" in audit.output
     categories = {c for item in everything for i in item["alert"]["info"] for c in i["category"]}
     assert len(categories) >= 6
     assert {item["scope"]["tlp"] for item in everything} == {

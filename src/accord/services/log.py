@@ -55,6 +55,8 @@ class LogService:
         if latest is not None and latest.size == size and not refresh:
             return latest
         root = merkle.root_from(size, uow.log.fetch_nodes) if size else merkle.EMPTY_ROOT
+        if latest is not None and latest.size:
+            _check_extends(uow, latest, size, root)
         body = notes.Checkpoint(self.origin, size, root).format()
         note = notes.sign_note(
             body, self.origin, lambda m: self._keys.sign(LOG_KEY, m), self._keys.public_key(LOG_KEY)
@@ -154,6 +156,18 @@ class LogService:
             "end": stop,
             "entries": [_entry_json(row, leaves[(0, row["log_index"])], reader) for row in rows],
         }
+
+
+def _check_extends(uow: UnitOfWork, latest: StoredCheckpoint, size: int, root: bytes) -> None:
+    """Refuse to sign a tree that does not extend the last signed one (damaged storage)."""
+    proof = merkle.consistency_proof(latest.size, size, uow.log.fetch_nodes)
+    try:
+        merkle.verify_consistency(latest.size, size, latest.root, root, proof)
+    except VerificationError as exc:
+        raise VerificationError(
+            "the stored tree does not extend the last signed checkpoint; refusing to sign "
+            f"(is the log storage damaged?): {exc}"
+        ) from exc
 
 
 def _entry_json(row: dict[str, Any], leaf: bytes, reader: Reader) -> dict[str, Any]:
