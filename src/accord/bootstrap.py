@@ -67,8 +67,14 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate_schema: boo
 
 
 def prepare_log(node: Node) -> None:
-    """Keys for the log and every participant, legacy records signed, a checkpoint signed."""
+    """The log key; records from before signing signed and logged (in their order, by keys
+    registered right after them); every participant's key registered; a checkpoint."""
     node.keys.ensure_log_key()
+    keystore = node.keystore
+    sign_legacy_records(
+        node.engine,
+        keystore.sign,
+        lambda code: keystore.public_key(code) if keystore.has(code) else keystore.create(code),
+    )
     node.keys.register_missing()
-    sign_legacy_records(node.engine, node.keystore.sign, node.keystore.public_key)
     node.log.ensure_checkpoint()

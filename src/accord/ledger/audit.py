@@ -115,6 +115,9 @@ class EntryAudit:
     """Walks the entries in log order, tracking every author's keys and sequence."""
 
     keys: dict[str, bytes] = field(default_factory=dict)
+    # Records whose author had no registered key yet: checked when the registration comes
+    # (records written before a node signed records are logged just ahead of it).
+    waiting: dict[str, list[tuple[str, SignedRecord]]] = field(default_factory=dict)
     last_seq: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     read_in_full: int = 0
@@ -158,21 +161,36 @@ class EntryAudit:
                 self._find("BAD_KEY_RECORD", f"{where}: a key registration without a key")
                 return
         if key is None:
-            self._find("UNKNOWN_KEY", f"{where}: {author} has no registered key")
+            self.waiting.setdefault(author, []).append((where, record))
             return
-        try:
-            verify_record(record, verify, key)
-        except VerificationError as exc:
-            self._find("BAD_SIGNATURE", f"{where} by {author}: {exc}")
+        if not self._verified(where, record, key):
             return
         if record.envelope.kind == KEY_REGISTRATION:
             self.keys[author] = key
+            for earlier, waiting in self.waiting.pop(author, []):
+                self._verified(earlier, waiting, key)
         elif record.envelope.kind == KEY_ROTATION:
             successor = _public_key_in(body)
             if successor is None:
                 self._find("BAD_KEY_RECORD", f"{where}: a rotation without its new key")
             else:
                 self.keys[author] = successor
+
+    def _verified(self, where: str, record: SignedRecord, key: bytes) -> bool:
+        try:
+            verify_record(record, verify, key)
+        except VerificationError as exc:
+            self._find("BAD_SIGNATURE", f"{where} by {record.envelope.author}: {exc}")
+            return False
+        return True
+
+    def finish(self) -> list[Finding]:
+        """Report records whose author never registered a key; returns every finding."""
+        for author, waiting in self.waiting.items():
+            for where, _record in waiting:
+                self._find("UNKNOWN_KEY", f"{where}: {author} never registered a signing key")
+        self.waiting.clear()
+        return self.findings
 
     def _check_sequence(self, where: str, record: SignedRecord) -> None:
         author, seq = record.envelope.author, record.envelope.seq

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 import accord
 from accord.bootstrap import Node
 from accord.entrypoints.api import admin, alerts, feeds, log, problems
 
+logger = logging.getLogger(__name__)
+
 
 def create_app(node: Node) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        refresher = asyncio.create_task(_refresh_checkpoints(node))
+        yield
+        refresher.cancel()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Accord",
         version=accord.__version__,
         description="A node of a regional security cooperation network: early warning in "
@@ -43,3 +57,14 @@ def create_app(node: Node) -> FastAPI:
         return JSONResponse({"type": f"/problems/{slug}", "title": problems.PROBLEM_TYPES[slug]})
 
     return app
+
+
+async def _refresh_checkpoints(node: Node) -> None:
+    """Keep a fresh signed checkpoint while idle, so witnesses always have one to cosign."""
+    interval = node.settings.checkpoint_interval
+    while True:
+        await asyncio.sleep(min(interval, 60))
+        try:
+            await run_in_threadpool(node.log.ensure_checkpoint, max_age_seconds=interval)
+        except Exception:  # a failed refresh must not stop the next one
+            logger.exception("could not refresh the log checkpoint")

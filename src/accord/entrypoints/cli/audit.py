@@ -136,7 +136,7 @@ def _check_entries(
             leaves.append(served.leaf_hash)
             walker.check(served)
             start += 1
-    return walker.findings, leaves, walker
+    return walker.finish(), leaves, walker
 
 
 def _check_proofs(
