@@ -107,3 +107,22 @@ def test_cli_documentation_names_every_command() -> None:
             assert f"accord {group.name} {name}" in text, (group.name, name)
     for command in app.registered_commands:
         assert f"accord {command.name or command.callback.__name__}" in text  # type: ignore[union-attr]
+
+
+def test_key_commands_show_generate_and_rotate_keys(tmp_path: Path) -> None:
+    options = ["--data-dir", str(tmp_path)]
+    added = runner.invoke(app, ["participant", "add", "EE", "Estonia", *options])
+    assert added.exit_code == 0, added.output
+    generated = runner.invoke(app, ["key", "generate", *options])
+    assert generated.exit_code == 0, generated.output
+    assert json.loads(generated.output)["registered"] == []  # EE's key came with EE
+    shown = json.loads(runner.invoke(app, ["key", "show", *options]).output)
+    assert shown["log"].startswith("accord+")
+    rotated = runner.invoke(app, ["key", "rotate", "--participant", "ee", *options])
+    assert rotated.exit_code == 0, rotated.output
+    keys = json.loads(runner.invoke(app, ["key", "show", *options]).output)["participants"]
+    assert [k["retired_at"] is None for k in keys] == [False, True]
+    rebuilt = runner.invoke(app, ["rebuild", *options])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    missing = runner.invoke(app, ["key", "rotate", "--participant", "ZZ", *options])
+    assert missing.exit_code != 0

@@ -79,12 +79,12 @@ class KeyService:
 
     def rotate(self, participant: str) -> dict[str, Any]:
         """Replace ``participant``'s key; the rotation record is signed by the old key."""
-        staged = self._keys.stage(participant)
-        check_public_key(staged)
         with self._uow() as uow:
             old = uow.keys.current(participant)
             if old is None:
                 raise ConflictError(f"{participant} has no key to rotate; generate one")
+            staged = self._keys.stage(participant)
+            check_public_key(staged)
             body = {
                 "algorithm": "ed25519",
                 "public_key": _b64(staged),
