@@ -20,7 +20,7 @@ from accord.domain.alerts.cap import (
 )
 from accord.entrypoints.api import alert_query
 from accord.entrypoints.api.auth import CurrentAccount, CurrentReader, node_of
-from accord.entrypoints.api.bodies import CAP_XML_TYPES, read_body
+from accord.entrypoints.api.bodies import CAP_XML_TYPES, parse_json, read_body
 from accord.entrypoints.api.problems import error_response, problem_json
 from accord.errors import AccordError, InvalidInputError, Problem
 from accord.services.alerts import AlertView, IncomingAlert, Receipt, alert_json
@@ -225,13 +225,7 @@ def cap_xml_of(view: AlertView) -> bytes:
 def _decode(content_type: str, body: bytes, max_bytes: int) -> list[CapDocument]:
     if content_type in CAP_XML_TYPES:
         return read_cap_xml(body, max_bytes=max_bytes)
-    try:
-        parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(
-            "the body is not JSON", [Problem("/", "MALFORMED_JSON", str(exc))]
-        ) from exc
-    return [read_cap_json(parsed)]
+    return [read_cap_json(parse_json(body))]
 
 
 def _incoming(
@@ -271,12 +265,7 @@ def _batch_items(
 
 
 def _json_items(body: bytes) -> list[Any]:
-    try:
-        parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(
-            "the body is not JSON", [Problem("/", "MALFORMED_JSON", str(exc))]
-        ) from exc
+    parsed = parse_json(body)
     if not isinstance(parsed, dict) or not isinstance(parsed.get("items"), list):
         raise InvalidInputError(
             "a batch is an object with an 'items' array",

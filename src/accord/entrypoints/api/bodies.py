@@ -6,6 +6,9 @@ The limit is enforced while streaming, so an oversized body is refused after at 
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from fastapi import Request
 
 from accord.entrypoints.api.problems import PayloadTooLargeError, UnsupportedMediaTypeError
@@ -28,17 +31,7 @@ async def read_body(request: Request, limit: int) -> tuple[str, bytes]:
                 )
             ],
         )
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return content_type, b"".join(chunks)
+    return content_type, await _read_limited(request, limit)
 
 
 def _too_large(limit: int) -> PayloadTooLargeError:
@@ -50,6 +43,28 @@ def _too_large(limit: int) -> PayloadTooLargeError:
 
 async def read_text_body(request: Request, limit: int) -> str:
     """A short UTF-8 text body (cosignature lines), refused past ``limit`` bytes."""
+    body = await _read_limited(request, limit)
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            "the body is not UTF-8 text", [Problem("/", "NOT_UTF8", str(exc))]
+        ) from exc
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(
+            "the body is not JSON", [Problem("/", "MALFORMED_JSON", str(exc))]
+        ) from exc
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -57,9 +72,4 @@ async def read_text_body(request: Request, limit: int) -> str:
         if size > limit:
             raise _too_large(limit)
         chunks.append(chunk)
-    try:
-        return b"".join(chunks).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(
-            "the body is not UTF-8 text", [Problem("/", "NOT_UTF8", str(exc))]
-        ) from exc
+    return b"".join(chunks)
