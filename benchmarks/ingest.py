@@ -81,10 +81,19 @@ def peers() -> dict[str, Callable[[bytes], object] | str]:
     return found
 
 
+TYPICAL_BYTES = 100_000
+
+
 def parse_benchmark(rounds: int) -> None:
+    everything = corpus()
+    typical = [d for d in everything if len(d) < TYPICAL_BYTES]
+    parse_table(everything, "every real alert", rounds)
+    parse_table(typical, f"the real alerts under {TYPICAL_BYTES // 1000} KB", rounds)
+
+
+def parse_table(documents: list[bytes], label: str, rounds: int) -> None:
     from accord.adapters.cap_xml import read_cap_xml
 
-    documents = corpus()
     schema = etree.XMLSchema(etree.parse(str(REFERENCE / "oasis" / "CAP-v1.2.xsd")))
 
     def with_xsd(data: bytes) -> object:
@@ -94,7 +103,7 @@ def parse_benchmark(rounds: int) -> None:
         return read_cap_xml(data, max_bytes=10**7)
 
     print(
-        f"\n## Parse + validate: {len(documents)} real alerts "
+        f"\n## Parse + validate: {label}, {len(documents)} alerts "
         f"({sum(map(len, documents)) / 1e6:.2f} MB), best of {rounds}"
     )
     print("| implementation | alerts | messages/s | MB/s | Accord full ÷ this |")

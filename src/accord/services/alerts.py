@@ -26,6 +26,7 @@ from accord.errors import (
     PermissionDeniedError,
     Problem,
 )
+from accord.ledger.canonical import canonical_json, sha256_hex
 from accord.ledger.records import body_digest
 from accord.services.log import LogService
 from accord.services.ports import (
@@ -176,7 +177,8 @@ class AlertService:
         """Check one message against what is held (and pending), and seal it if it is new."""
         alert = item.alert
         mapping = cap_json.alert_to_json(alert)
-        content = _content_digest(mapping)
+        canonical = canonical_json(mapping)
+        content = _content_digest(mapping) if "signature" in mapping else sha256_hex(canonical)
         earlier = pending.get(alert.key)
         existing = uow.alerts.find_by_key(alert.key)
         held = earlier.content if earlier else existing[1] if existing else None
@@ -207,6 +209,7 @@ class AlertService:
             body=mapping,
             content_type=item.content_type,
             original=item.original,
+            canonical_body=canonical,
         )
         admitted = _Accepted(item, scope, draft, content)
         pending[alert.key] = admitted

@@ -16,8 +16,8 @@ from typing import Any
 
 from accord.domain.sharing import Scope
 from accord.ledger import merkle
-from accord.ledger.canonical import canonical_json
-from accord.ledger.records import Envelope, SignedRecord, body_digest, key_id_of, new_salt, seal
+from accord.ledger.canonical import canonical_json, sha256_hex
+from accord.ledger.records import Envelope, SignedRecord, key_id_of, new_salt, seal
 from accord.services.ports import Clock, Keys, StoredRecord, UnitOfWork
 
 
@@ -48,24 +48,26 @@ class RecordWriter:
         content_type: str = "application/json",
         original: bytes | None = None,
         signer: str | None = None,
+        canonical_body: bytes | None = None,
     ) -> Draft:
         """Number and sign a statement by ``author`` (with ``signer``'s key if given: a key
-        registration is signed by the new key itself)."""
+        registration is signed by the new key itself). ``canonical_body`` saves
+        canonicalising a body the caller has already canonicalised."""
         now = self._clock.now()
         key_name = signer or author
+        text = canonical_body if canonical_body is not None else canonical_json(body)
         envelope = Envelope(
             kind=kind,
             author=author,
             seq=uow.records.next_seq(author),
             created_at=now,
             scope=scope.to_json(),
-            body_digest=body_digest(body),
+            body_digest=sha256_hex(text),
             salt=new_salt(),
             key_id=key_id_of(self._keys.public_key(key_name)),
         )
         record = seal(envelope, lambda message: self._keys.sign(key_name, message))
-        text = canonical_json(body).decode("utf-8")
-        return Draft(record, text, content_type, original or text.encode("utf-8"), now)
+        return Draft(record, text.decode("utf-8"), content_type, original or text, now)
 
     def write(self, uow: UnitOfWork, drafts: Sequence[Draft]) -> list[StoredRecord]:
         if not drafts:

@@ -8,7 +8,7 @@ from typing import Any
 
 import shapely
 from shapely.geometry import Point
-from sqlalchemy import Connection, Select, and_, exists, or_, select
+from sqlalchemy import Connection, Select, and_, bindparam, exists, or_, select
 
 from accord.adapters.sql.scope import audience_codes, readable_by
 from accord.adapters.sql.tables import (
@@ -45,6 +45,29 @@ _ROW_COLUMNS = (
 )
 
 
+# Built once: statements with bound parameters are compiled once and cached.
+_FIND_BY_KEY = (
+    select(
+        alerts.c.position,
+        alerts.c.record_id,
+        alerts.c.author_code,
+        records.c.author_seq,
+        records.c.log_index,
+        alerts.c.content_digest,
+    )
+    .join(records, records.c.position == alerts.c.position)
+    .where(
+        alerts.c.sender == bindparam("sender"),
+        alerts.c.identifier == bindparam("identifier"),
+        alerts.c.sent_at == bindparam("sent_at"),
+    )
+)
+_THREAD = select(threads.c.state, threads.c.message_count, threads.c.expires_at).where(
+    threads.c.thread_id == bindparam("thread_id")
+)
+_ADVANCE_THREAD = threads.update().where(threads.c.thread_id == bindparam("id"))
+
+
 def utc(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything Accord stores is UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -56,16 +79,8 @@ class SqlAlertRepository:
 
     def find_by_key(self, key: MessageKey) -> tuple[StoredRecord, str] | None:
         row = self._db.execute(
-            select(
-                alerts.c.position,
-                alerts.c.record_id,
-                alerts.c.author_code,
-                records.c.author_seq,
-                records.c.log_index,
-                alerts.c.content_digest,
-            )
-            .join(records, records.c.position == alerts.c.position)
-            .where(*_key_matches(key))
+            _FIND_BY_KEY,
+            {"sender": key.sender, "identifier": key.identifier, "sent_at": key.sent_at},
         ).first()
         if row is None:
             return None
@@ -94,31 +109,32 @@ class SqlAlertRepository:
     ) -> None:
         bbox = facts.bbox or (None, None, None, None)
         self._db.execute(
-            alerts.insert().values(
-                position=record.position,
-                record_id=record.record_id,
-                sender=alert.sender,
-                identifier=alert.identifier,
-                sent=alert.sent,
-                sent_at=facts.sent_at,
-                status=alert.status,
-                msg_type=alert.msg_type,
-                cap_scope=alert.scope,
-                tlp=scope.tlp.value,
-                audience_codes=audience_codes(scope.audience),
-                author_code=record.author,
-                thread_id=thread_id,
-                received_at=received_at,
-                expires_at=facts.expires_at,
-                min_lon=bbox[0],
-                min_lat=bbox[1],
-                max_lon=bbox[2],
-                max_lat=bbox[3],
-                area_wkb=shapely.to_wkb(facts.area) if facts.area is not None else None,
-                signature_status=signature[0],
-                signature_detail=signature[1],
-                content_digest=content_digest,
-            )
+            alerts.insert(),
+            {
+                "position": record.position,
+                "record_id": record.record_id,
+                "sender": alert.sender,
+                "identifier": alert.identifier,
+                "sent": alert.sent,
+                "sent_at": facts.sent_at,
+                "status": alert.status,
+                "msg_type": alert.msg_type,
+                "cap_scope": alert.scope,
+                "tlp": scope.tlp.value,
+                "audience_codes": audience_codes(scope.audience),
+                "author_code": record.author,
+                "thread_id": thread_id,
+                "received_at": received_at,
+                "expires_at": facts.expires_at,
+                "min_lon": bbox[0],
+                "min_lat": bbox[1],
+                "max_lon": bbox[2],
+                "max_lat": bbox[3],
+                "area_wkb": shapely.to_wkb(facts.area) if facts.area is not None else None,
+                "signature_status": signature[0],
+                "signature_detail": signature[1],
+                "content_digest": content_digest,
+            },
         )
         self._project_facets(record.position, facts)
         self._advance_thread(thread_id, record.position, alert, facts, received_at)
@@ -150,11 +166,7 @@ class SqlAlertRepository:
     def _advance_thread(
         self, thread_id: int, position: int, alert: Alert, facts: AlertFacts, at: datetime
     ) -> None:
-        current = self._db.execute(
-            select(threads.c.state, threads.c.message_count, threads.c.expires_at).where(
-                threads.c.thread_id == thread_id
-            )
-        ).first()
+        current = self._db.execute(_THREAD, {"thread_id": thread_id}).first()
         if current is None:
             self._db.execute(
                 threads.insert().values(
@@ -170,15 +182,15 @@ class SqlAlertRepository:
             return
         changes_content = alert.msg_type in ("Alert", "Update")
         self._db.execute(
-            threads.update()
-            .where(threads.c.thread_id == thread_id)
-            .values(
-                state=state_after(ThreadState(current[0]), alert.msg_type).value,
-                latest_position=position,
-                message_count=current[1] + 1,
-                updated_at=at,
-                expires_at=facts.expires_at if changes_content else current[2],
-            )
+            _ADVANCE_THREAD,
+            {
+                "id": thread_id,
+                "state": state_after(ThreadState(current[0]), alert.msg_type).value,
+                "latest_position": position,
+                "message_count": current[1] + 1,
+                "updated_at": at,
+                "expires_at": facts.expires_at if changes_content else current[2],
+            },
         )
 
     def clear(self) -> None:

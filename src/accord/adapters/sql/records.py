@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from accord.adapters.sql.alerts import utc
 from accord.adapters.sql.tables import participants, records
@@ -14,6 +14,16 @@ from accord.errors import NotFoundError
 from accord.ledger.canonical import canonical_json
 from accord.ledger.records import SignedRecord
 from accord.services.ports import StoredRecord
+
+# Built once: statements with bound parameters are compiled once and cached.
+_NEXT_SEQ = (
+    update(participants)
+    .where(participants.c.code == bindparam("author"))
+    .values(record_seq=participants.c.record_seq + 1)
+    .returning(participants.c.record_seq)
+)
+_AUTHOR_ID = select(participants.c.id).where(participants.c.code == bindparam("author"))
+_INSERT = records.insert().returning(records.c.position)
 
 
 class SqlRecordRepository:
@@ -27,12 +37,7 @@ class SqlRecordRepository:
         one author queue on its row lock (PostgreSQL) or the database lock (SQLite) and
         sequence numbers have no gaps and no repeats.
         """
-        seq = self._db.execute(
-            update(participants)
-            .where(participants.c.code == author)
-            .values(record_seq=participants.c.record_seq + 1)
-            .returning(participants.c.record_seq)
-        ).scalar()
+        seq = self._db.execute(_NEXT_SEQ, {"author": author}).scalar()
         if seq is None:
             raise NotFoundError(f"no participant {author!r}")
         return int(seq)
@@ -48,28 +53,25 @@ class SqlRecordRepository:
         body: str,
     ) -> StoredRecord:
         envelope = record.envelope
-        author_id = self._db.execute(
-            select(participants.c.id).where(participants.c.code == envelope.author)
-        ).scalar_one()
+        author_id = self._db.execute(_AUTHOR_ID, {"author": envelope.author}).scalar_one()
         position = self._db.execute(
-            records.insert()
-            .values(
-                record_id=record.record_id,
-                kind=envelope.kind,
-                author_id=author_id,
-                author_seq=envelope.seq,
-                created_at=envelope.created_at,
-                received_at=received_at,
-                tlp=envelope.scope["tlp"],
-                audience=envelope.scope["audience"],
-                envelope=canonical_json(envelope.to_json()).decode("utf-8"),
-                entry=record.entry,
-                log_index=log_index,
-                content_type=content_type,
-                original=original,
-                body=body,
-            )
-            .returning(records.c.position)
+            _INSERT,
+            {
+                "record_id": record.record_id,
+                "kind": envelope.kind,
+                "author_id": author_id,
+                "author_seq": envelope.seq,
+                "created_at": envelope.created_at,
+                "received_at": received_at,
+                "tlp": envelope.scope["tlp"],
+                "audience": envelope.scope["audience"],
+                "envelope": canonical_json(envelope.to_json()).decode("utf-8"),
+                "entry": record.entry,
+                "log_index": log_index,
+                "content_type": content_type,
+                "original": original,
+                "body": body,
+            },
         ).scalar_one()
         return StoredRecord(
             int(position), record.record_id, envelope.author, envelope.seq, log_index
