@@ -8,8 +8,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from accord.adapters.cap_xml import CapDocument, alert_to_xml, read_cap_json, read_cap_xml
+from accord.bootstrap import Node
 from accord.domain.alerts.cap import (
     CATEGORIES,
     CERTAINTY_RANK,
@@ -24,7 +26,7 @@ from accord.entrypoints.api.bodies import CAP_XML_TYPES, parse_json, read_body
 from accord.entrypoints.api.problems import error_response, problem_json
 from accord.errors import AccordError, InvalidInputError, Problem
 from accord.services.alerts import AlertView, IncomingAlert, Receipt, alert_json
-from accord.services.ports import AlertQuery
+from accord.services.ports import Account, AlertQuery
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
@@ -85,6 +87,18 @@ async def post_alert(
 ) -> JSONResponse:
     node = node_of(request)
     content_type, body = await read_body(request, node.settings.max_document_bytes)
+    # Parsing, validating and writing are CPU and database work: off the event loop.
+    return await run_in_threadpool(_accept_one, node, account, content_type, body, tlp, audience)
+
+
+def _accept_one(
+    node: Node,
+    account: Account,
+    content_type: str,
+    body: bytes,
+    tlp: str | None,
+    audience: str | None,
+) -> JSONResponse:
     documents = _decode(content_type, body, node.settings.max_document_bytes)
     if len(documents) != 1:
         raise InvalidInputError(
@@ -113,6 +127,17 @@ async def post_alerts_batch(
     node = node_of(request)
     limit = node.settings.max_document_bytes * 16
     content_type, body = await read_body(request, limit)
+    return await run_in_threadpool(_accept_batch, node, account, content_type, body, tlp, audience)
+
+
+def _accept_batch(
+    node: Node,
+    account: Account,
+    content_type: str,
+    body: bytes,
+    tlp: str | None,
+    audience: str | None,
+) -> dict[str, Any]:
     items, errors = _batch_items(
         content_type, body, node.settings.max_document_bytes, tlp, _split(audience)
     )

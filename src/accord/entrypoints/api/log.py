@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from accord.entrypoints.api.auth import CurrentReader, node_of
 from accord.entrypoints.api.bodies import read_text_body
@@ -72,5 +73,5 @@ def consistency(
 )
 async def cosign(request: Request) -> dict[str, Any]:
     line = await read_text_body(request, limit=4096)
-    stored = node_of(request).log.add_cosignature(line)
+    stored = await run_in_threadpool(node_of(request).log.add_cosignature, line)
     return {"stored": stored}
