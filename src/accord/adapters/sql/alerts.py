@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import shapely
@@ -66,6 +67,7 @@ _THREAD = select(threads.c.state, threads.c.message_count, threads.c.expires_at)
     threads.c.thread_id == bindparam("thread_id")
 )
 _ADVANCE_THREAD = threads.update().where(threads.c.thread_id == bindparam("id"))
+_NEW_THREAD = threads.insert()
 
 
 def utc(value: datetime) -> datetime:
@@ -89,10 +91,12 @@ class SqlAlertRepository:
     def thread_of(self, keys: Sequence[MessageKey]) -> int | None:
         if not keys:
             return None
-        conditions = [and_(*_key_matches(key)) for key in keys]
-        found = self._db.execute(
-            select(alerts.c.thread_id).where(or_(*conditions)).order_by(alerts.c.position)
-        ).first()
+        params = {
+            f"{name}{k}": value
+            for k, key in enumerate(keys)
+            for name, value in zip("nis", (key.sender, key.identifier, key.sent_at), strict=True)
+        }
+        found = self._db.execute(_thread_of(len(keys)), params).first()
         return int(found[0]) if found else None
 
     def project(
@@ -169,15 +173,16 @@ class SqlAlertRepository:
         current = self._db.execute(_THREAD, {"thread_id": thread_id}).first()
         if current is None:
             self._db.execute(
-                threads.insert().values(
-                    thread_id=thread_id,
-                    state=state_after(None, alert.msg_type).value,
-                    status=alert.status,
-                    latest_position=position,
-                    message_count=1,
-                    updated_at=at,
-                    expires_at=facts.expires_at,
-                )
+                _NEW_THREAD,
+                {
+                    "thread_id": thread_id,
+                    "state": state_after(None, alert.msg_type).value,
+                    "status": alert.status,
+                    "latest_position": position,
+                    "message_count": 1,
+                    "updated_at": at,
+                    "expires_at": facts.expires_at,
+                },
             )
             return
         changes_content = alert.msg_type in ("Alert", "Update")
@@ -251,12 +256,19 @@ class SqlAlertRepository:
         }
 
 
-def _key_matches(key: MessageKey) -> tuple[Any, ...]:
-    return (
-        alerts.c.sender == key.sender,
-        alerts.c.identifier == key.identifier,
-        alerts.c.sent_at == key.sent_at,
-    )
+@lru_cache(maxsize=64)
+def _thread_of(count: int) -> Select[Any]:
+    """The thread of the first of ``count`` keys held, with bound parameters ``n0, i0, s0,
+    n1, ...`` (sender, identifier, sent_at): one statement per count, compiled once."""
+    conditions = [
+        and_(
+            alerts.c.sender == bindparam(f"n{k}"),
+            alerts.c.identifier == bindparam(f"i{k}"),
+            alerts.c.sent_at == bindparam(f"s{k}"),
+        )
+        for k in range(count)
+    ]
+    return select(alerts.c.thread_id).where(or_(*conditions)).order_by(alerts.c.position)
 
 
 def _rows() -> Select[Any]:
