@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, insert, or_, select, update
 
 from accord.adapters.sql.tables import (
     checkpoints,
@@ -29,27 +30,31 @@ from accord.services.ports import StoredCheckpoint
 
 _FETCH_CHUNK = 200
 
+# Built once: statements with bound parameters are compiled once and cached by SQLAlchemy,
+# instead of being rebuilt (and their cache keys recomputed) on every call.
+_SIZE = select(log_state.c.size)
+_GROW = (
+    update(log_state).values(size=log_state.c.size + bindparam("count")).returning(log_state.c.size)
+)
+_INSERT_NODES = insert(log_nodes)
+_LATEST_CHECKPOINT = select(checkpoints).order_by(checkpoints.c.id.desc()).limit(1)
+
 
 class SqlLogRepository:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     def size(self) -> int:
-        return int(self._db.execute(select(log_state.c.size)).scalar_one())
+        return int(self._db.execute(_SIZE).scalar_one())
 
     def append(self, leaf_hashes: Sequence[bytes]) -> int:
         """Add leaves to the tree; returns the index of the first. Serialises writers."""
-        size = int(
-            self._db.execute(
-                update(log_state)
-                .values(size=log_state.c.size + len(leaf_hashes))
-                .returning(log_state.c.size)
-            ).scalar_one()
-        ) - len(leaf_hashes)
+        count = len(leaf_hashes)
+        size = int(self._db.execute(_GROW, {"count": count}).scalar_one()) - count
         frontier = self.fetch_nodes(merkle.frontier_ids(size))
         new_nodes = merkle.nodes_to_store(size, leaf_hashes, frontier)
         self._db.execute(
-            insert(log_nodes),
+            _INSERT_NODES,
             [{"level": level, "idx": idx, "hash": digest} for (level, idx), digest in new_nodes],
         )
         return size
@@ -59,19 +64,15 @@ class SqlLogRepository:
         unique = list(dict.fromkeys(ids))
         for start in range(0, len(unique), _FETCH_CHUNK):
             chunk = unique[start : start + _FETCH_CHUNK]
-            condition = or_(
-                *(and_(log_nodes.c.level == lv, log_nodes.c.idx == ix) for lv, ix in chunk)
-            )
-            for level, idx, digest in self._db.execute(
-                select(log_nodes.c.level, log_nodes.c.idx, log_nodes.c.hash).where(condition)
-            ):
+            statement, names = _select_nodes(len(chunk))
+            values = (value for node_id in chunk for value in node_id)
+            params = dict(zip(names, values, strict=True))
+            for level, idx, digest in self._db.execute(statement, params):
                 found[(int(level), int(idx))] = bytes(digest)
         return found
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
-        row = self._db.execute(
-            select(checkpoints).order_by(checkpoints.c.id.desc()).limit(1)
-        ).first()
+        row = self._db.execute(_LATEST_CHECKPOINT).first()
         return _checkpoint(row) if row else None
 
     def checkpoint_at(self, size: int) -> StoredCheckpoint | None:
@@ -157,6 +158,20 @@ class SqlLogRepository:
             .order_by(records.c.log_index)
         )
         return [dict(row._mapping) for row in rows]
+
+
+@lru_cache(maxsize=_FETCH_CHUNK)
+def _select_nodes(count: int) -> tuple[Select[Any], tuple[str, ...]]:
+    """The lookup of ``count`` nodes by (level, idx), and its parameter names in order
+    (level, idx, level, idx, ...): one statement per count, so it is compiled once."""
+    names = tuple(f"{axis}{k}" for k in range(count) for axis in ("l", "i"))
+    condition = or_(
+        *(
+            and_(log_nodes.c.level == bindparam(f"l{k}"), log_nodes.c.idx == bindparam(f"i{k}"))
+            for k in range(count)
+        )
+    )
+    return select(log_nodes.c.level, log_nodes.c.idx, log_nodes.c.hash).where(condition), names
 
 
 def _checkpoint(row: Any) -> StoredCheckpoint:
