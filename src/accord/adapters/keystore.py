@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import time
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -21,12 +22,14 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from accord.errors import ConfigurationError
 
 LOG_KEY = "log"
+RECHECK_SECONDS = 1.0
 
 
 class FileKeystore:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._cache: dict[str, tuple[float, Ed25519PrivateKey]] = {}
+        self._checked: dict[str, float] = {}
 
     def has(self, name: str) -> bool:
         return self._path(name).is_file()
@@ -41,6 +44,7 @@ class FileKeystore:
             raise ConfigurationError(f"a key for {name} already exists at {path}")
         seed = Ed25519PrivateKey.generate().private_bytes_raw()
         _write_secret(path, base64.b64encode(seed) + b"\n")
+        self._checked.pop(name, None)
         return self.public_key(name)
 
     def stage(self, name: str) -> bytes:
@@ -56,6 +60,7 @@ class FileKeystore:
         old = self.public_key(name)
         os.replace(path, path.with_name(f"{path.name}.{old.hex()[:16]}.retired"))
         os.replace(self._staged(name), path)
+        self._checked.pop(name, None)
 
     def _staged(self, name: str) -> Path:
         path = self._path(name)
@@ -68,11 +73,18 @@ class FileKeystore:
         return _public(self._private(name))
 
     def _private(self, name: str) -> Ed25519PrivateKey:
+        """The key, re-reading its file when it changed (another process may rotate it),
+        but looking at the file at most every RECHECK_SECONDS."""
+        now = time.monotonic()
         cached = self._cache.get(name)
-        if cached is not None and cached[0] == self._stamp(name):
+        if cached is not None and now - self._checked.get(name, 0.0) < RECHECK_SECONDS:
+            return cached[1]
+        stamp = self._stamp(name)
+        self._checked[name] = now
+        if cached is not None and cached[0] == stamp:
             return cached[1]
         key = _read_seed(self._path(name))
-        self._cache[name] = (self._stamp(name), key)
+        self._cache[name] = (stamp, key)
         return key
 
     def _stamp(self, name: str) -> float:

@@ -29,6 +29,7 @@ _INSERT = records.insert().returning(records.c.position)
 class SqlRecordRepository:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
+        self._author_ids: dict[str, int] = {}  # per unit of work: ids never change
 
     def next_seq(self, author: str) -> int:
         """Claim the author's next sequence number.
@@ -53,7 +54,10 @@ class SqlRecordRepository:
         body: str,
     ) -> StoredRecord:
         envelope = record.envelope
-        author_id = self._db.execute(_AUTHOR_ID, {"author": envelope.author}).scalar_one()
+        author_id = self._author_ids.get(envelope.author)
+        if author_id is None:
+            author_id = self._db.execute(_AUTHOR_ID, {"author": envelope.author}).scalar_one()
+            self._author_ids[envelope.author] = author_id
         position = self._db.execute(
             _INSERT,
             {
