@@ -16,7 +16,7 @@ fresh schema that it drops afterwards. SQLite files live in a temporary director
 It prints, in one run, each Accord figure beside a floor measured in the same process:
 
 1. ``appends``: durable record appends/s — sign (Ed25519) + canonical envelope + hash +
-   store in the Merkle log + commit — through ``RecordWriter.seal/write`` with one signed
+   store in the Merkle log + commit — through ``RecordWriter.draft/write`` with one signed
    checkpoint per transaction, batched (many records per transaction) and single (one per
    transaction), on SQLite (the node defaults: WAL, synchronous=FULL) and PostgreSQL. Floors:
    SHA-256 leaf hashing of the same entry bytes, Ed25519 signing of the same envelopes, and
@@ -62,7 +62,7 @@ from accord.config import Settings
 from accord.domain.sharing import Scope, Tlp
 from accord.ledger import merkle
 from accord.ledger.merkle import NodeId
-from accord.ledger.records import Envelope, body_digest, new_salt, seal
+from accord.ledger.records import Envelope, body_digest, new_salt, open_entry, seal
 from accord.services.records import RecordWriter
 
 POSTGRES = os.environ.get(
@@ -219,12 +219,12 @@ def append_records(node: Node, transactions: int, per_transaction: int) -> Appen
     scope = Scope(Tlp.GREEN)
     entries: list[bytes] = []
     envelopes: list[Envelope] = []
+    indexes: list[int] = []
     start = time.perf_counter()
     for transaction in range(transactions):
         with uow() as unit:
             drafts = [
-                writer.seal(
-                    unit,
+                writer.draft(
                     kind="bench.note",
                     author=AUTHOR,
                     scope=scope,
@@ -232,11 +232,15 @@ def append_records(node: Node, transactions: int, per_transaction: int) -> Appen
                 )
                 for n in range(per_transaction)
             ]
-            writer.write(unit, drafts)
+            stored = writer.write(unit, drafts)
             node.log.sign_checkpoint(unit)
-        entries.extend(d.record.entry for d in drafts)
-        envelopes.extend(d.record.envelope for d in drafts)
-    return AppendRun(len(entries), time.perf_counter() - start, entries, envelopes)
+            indexes.extend(record.log_index for record in stored)
+    elapsed = time.perf_counter() - start
+    with uow(readonly=True) as unit:  # the written entries, for the floors below
+        written = unit.log.entries(indexes[0], indexes[-1] + 1)
+    entries.extend(bytes(row["entry"]) for row in written)
+    envelopes.extend(open_entry(entry).envelope for entry in entries)
+    return AppendRun(len(entries), elapsed, entries, envelopes)
 
 
 def _body(n: int) -> dict[str, object]:

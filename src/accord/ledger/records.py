@@ -22,6 +22,7 @@ from accord.errors import VerificationError
 from accord.ledger.canonical import canonical_json, sha256_hex
 
 ENVELOPE_VERSION = 2
+SIGNING_PREFIX = b"accord/record/v2\n"
 SALT_BYTES = 16
 _ENVELOPE_KEYS = frozenset(
     {"v", "kind", "author", "seq", "created_at", "scope", "body_sha256", "salt", "key"}
@@ -52,9 +53,12 @@ class Envelope:
             "key": self.key_id,
         }
 
+    def canonical_bytes(self) -> bytes:
+        return canonical_json(self.to_json())
+
     def signing_bytes(self) -> bytes:
         """What the author signs: the canonical envelope, domain-separated."""
-        return b"accord/record/v2\n" + canonical_json(self.to_json())
+        return SIGNING_PREFIX + self.canonical_bytes()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +86,13 @@ def body_digest(body: object) -> str:
 
 
 def seal(envelope: Envelope, sign: Callable[[bytes], bytes]) -> SignedRecord:
-    signature = sign(envelope.signing_bytes())
-    entry = canonical_json(
-        {"envelope": envelope.to_json(), "signature": base64.b64encode(signature).decode("ascii")}
-    )
+    canonical = envelope.canonical_bytes()
+    signature = sign(SIGNING_PREFIX + canonical)
+    # The canonical form of {"envelope": …, "signature": …}, assembled from the canonical
+    # envelope rather than serialised twice ("envelope" sorts before "signature"; base64
+    # needs no escaping). A test holds it to canonical_json of the same object.
+    encoded = base64.b64encode(signature)
+    entry = b'{"envelope":' + canonical + b',"signature":"' + encoded + b'"}'
     return SignedRecord(envelope, signature, entry)
 
 

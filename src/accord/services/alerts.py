@@ -201,8 +201,7 @@ class AlertService:
                 scope,
                 (),
             )
-        draft = self._writer.seal(
-            uow,
+        draft = self._writer.draft(
             kind=ALERT_RECORD_KIND,
             author=author,
             scope=scope,

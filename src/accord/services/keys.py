@@ -55,8 +55,8 @@ class KeyService:
         )
         check_public_key(public)
         body = {"algorithm": "ed25519", "public_key": _b64(public)}
-        draft = self._writer.seal(
-            uow, kind=KEY_REGISTRATION, author=participant, scope=PUBLIC, body=body
+        draft = self._writer.draft(
+            kind=KEY_REGISTRATION, author=participant, scope=PUBLIC, body=body
         )
         (record,) = self._writer.write(uow, [draft])
         uow.keys.add(participant, key_id_of(public), public, self._clock.now())
@@ -90,8 +90,8 @@ class KeyService:
                 "public_key": _b64(staged),
                 "previous_key": key_id_of(old),
             }
-            draft = self._writer.seal(
-                uow, kind=KEY_ROTATION, author=participant, scope=PUBLIC, body=body
+            draft = self._writer.draft(
+                kind=KEY_ROTATION, author=participant, scope=PUBLIC, body=body
             )
             (record,) = self._writer.write(uow, [draft])
             now = self._clock.now()

@@ -61,6 +61,18 @@ class StoredRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class NewRecord:
+    """A signed record with its log index and what is kept beside it."""
+
+    record: SignedRecord
+    log_index: int
+    received_at: datetime
+    content_type: str
+    original: bytes
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
 class AlertRow:
     """One alert as the projection holds it, with what a reader needs to render it."""
 
@@ -137,17 +149,8 @@ class IdentityRepository(Protocol):
 
 
 class RecordRepository(Protocol):
-    def next_seq(self, author: str) -> int: ...
-    def append(
-        self,
-        record: SignedRecord,
-        *,
-        log_index: int,
-        received_at: datetime,
-        content_type: str,
-        original: bytes,
-        body: str,
-    ) -> StoredRecord: ...
+    def claim_seqs(self, author: str, count: int) -> int: ...
+    def append_many(self, rows: Sequence[NewRecord]) -> list[StoredRecord]: ...
     def of_kind(
         self, kind: str
     ) -> Iterator[tuple[StoredRecord, Scope, str, bytes, str, datetime]]: ...

@@ -1,9 +1,10 @@
 """Writing records: sign each statement with its author's key, sequence it, log it.
 
 Every use case that makes a statement goes through ``RecordWriter`` inside its own unit
-of work: ``seal`` numbers and signs a statement, ``write`` gives the sealed records dense
-log indexes, stores them with their tree nodes, and returns them in order so the caller
-can update its projections. The checkpoint covering them is signed by ``LogService`` in
+of work: ``draft`` prepares a statement, ``write`` numbers the drafts (one block of
+sequence numbers per author), signs them, gives them dense log indexes, stores them with
+their tree nodes in a few statements, and returns them in order so the caller can update
+its projections. The checkpoint covering them is signed by ``LogService`` in
 the same transaction, so a receipt's log index is covered the moment it is returned.
 """
 
@@ -18,15 +19,19 @@ from accord.domain.sharing import Scope
 from accord.ledger import merkle
 from accord.ledger.canonical import canonical_json, sha256_hex
 from accord.ledger.records import Envelope, SignedRecord, key_id_of, new_salt, seal
-from accord.services.ports import Clock, Keys, StoredRecord, UnitOfWork
+from accord.services.ports import Clock, Keys, NewRecord, StoredRecord, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """A sealed record not yet written."""
+    """A statement ready to be numbered, signed and written."""
 
-    record: SignedRecord
+    kind: str
+    author: str
+    signer: str
+    scope: dict[str, Any]
     body: str
+    body_digest: str
     content_type: str
     original: bytes
     received_at: datetime
@@ -37,9 +42,8 @@ class RecordWriter:
         self._keys = keys
         self._clock = clock
 
-    def seal(
+    def draft(
         self,
-        uow: UnitOfWork,
         *,
         kind: str,
         author: str,
@@ -50,37 +54,66 @@ class RecordWriter:
         signer: str | None = None,
         canonical_body: bytes | None = None,
     ) -> Draft:
-        """Number and sign a statement by ``author`` (with ``signer``'s key if given: a key
+        """A statement by ``author``, to be signed with ``signer``'s key if given (a key
         registration is signed by the new key itself). ``canonical_body`` saves
         canonicalising a body the caller has already canonicalised."""
-        now = self._clock.now()
-        key_name = signer or author
         text = canonical_body if canonical_body is not None else canonical_json(body)
-        envelope = Envelope(
+        return Draft(
             kind=kind,
             author=author,
-            seq=uow.records.next_seq(author),
-            created_at=now,
+            signer=signer or author,
             scope=scope.to_json(),
+            body=text.decode("utf-8"),
             body_digest=sha256_hex(text),
-            salt=new_salt(),
-            key_id=key_id_of(self._keys.public_key(key_name)),
+            content_type=content_type,
+            original=original or text,
+            received_at=self._clock.now(),
         )
-        record = seal(envelope, lambda message: self._keys.sign(key_name, message))
-        return Draft(record, text.decode("utf-8"), content_type, original or text, now)
 
     def write(self, uow: UnitOfWork, drafts: Sequence[Draft]) -> list[StoredRecord]:
+        """Number, sign, log and store ``drafts`` in order, in the caller's transaction."""
         if not drafts:
             return []
-        first = uow.log.append([merkle.leaf_hash(d.record.entry) for d in drafts])
-        return [
-            uow.records.append(
-                draft.record,
-                log_index=first + offset,
-                received_at=draft.received_at,
-                content_type=draft.content_type,
-                original=draft.original,
-                body=draft.body,
-            )
-            for offset, draft in enumerate(drafts)
+        sealed = [
+            self._seal(draft, seq) for draft, seq in zip(drafts, _numbers(uow, drafts), strict=True)
         ]
+        first = uow.log.append([merkle.leaf_hash(record.entry) for record in sealed])
+        return uow.records.append_many(
+            [
+                NewRecord(
+                    record,
+                    first + offset,
+                    draft.received_at,
+                    draft.content_type,
+                    draft.original,
+                    draft.body,
+                )
+                for offset, (draft, record) in enumerate(zip(drafts, sealed, strict=True))
+            ]
+        )
+
+    def _seal(self, draft: Draft, seq: int) -> SignedRecord:
+        envelope = Envelope(
+            kind=draft.kind,
+            author=draft.author,
+            seq=seq,
+            created_at=draft.received_at,
+            scope=draft.scope,
+            body_digest=draft.body_digest,
+            salt=new_salt(),
+            key_id=key_id_of(self._keys.public_key(draft.signer)),
+        )
+        return seal(envelope, lambda message: self._keys.sign(draft.signer, message))
+
+
+def _numbers(uow: UnitOfWork, drafts: Sequence[Draft]) -> list[int]:
+    """Each draft's sequence number: one claim of a block per author, in draft order."""
+    counts: dict[str, int] = {}
+    for draft in drafts:
+        counts[draft.author] = counts.get(draft.author, 0) + 1
+    following = {author: uow.records.claim_seqs(author, n) for author, n in counts.items()}
+    numbers = []
+    for draft in drafts:
+        numbers.append(following[draft.author])
+        following[draft.author] += 1
+    return numbers

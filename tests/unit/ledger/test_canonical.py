@@ -33,3 +33,30 @@ def test_canonical_json_matches_rfc8785_for_any_json_value(value: object) -> Non
 def test_keys_outside_the_basic_plane_sort_by_utf16_code_units() -> None:
     value = {"\U0001f600": 1, "\ue000": 2}
     assert canonical_json(value) == rfc8785.dumps(value)
+
+
+def test_a_sealed_entry_is_the_canonical_json_of_envelope_and_signature() -> None:
+    import base64
+    import json
+    from datetime import UTC, datetime
+
+    from accord.ledger.records import Envelope, open_entry, seal
+
+    envelope = Envelope(
+        kind="k",
+        author="EE",
+        seq=1,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        scope={"tlp": "CLEAR", "audience": ["LV"]},
+        body_digest="ab" * 32,
+        salt="c2FsdA==",
+        key_id="cd" * 32,
+    )
+    record = seal(envelope, lambda _message: bytes(range(64)))
+    expected = {
+        "envelope": envelope.to_json(),
+        "signature": base64.b64encode(bytes(range(64))).decode(),
+    }
+    assert record.entry == canonical_json(expected)
+    assert json.loads(record.entry) == expected
+    assert open_entry(record.entry).envelope == envelope

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
@@ -11,19 +12,17 @@ from accord.adapters.sql.alerts import utc
 from accord.adapters.sql.tables import participants, records
 from accord.domain.sharing import Scope, Tlp
 from accord.errors import NotFoundError
-from accord.ledger.canonical import canonical_json
-from accord.ledger.records import SignedRecord
-from accord.services.ports import StoredRecord
+from accord.services.ports import NewRecord, StoredRecord
 
 # Built once: statements with bound parameters are compiled once and cached.
-_NEXT_SEQ = (
+_CLAIM_SEQS = (
     update(participants)
     .where(participants.c.code == bindparam("author"))
-    .values(record_seq=participants.c.record_seq + 1)
+    .values(record_seq=participants.c.record_seq + bindparam("count"))
     .returning(participants.c.record_seq)
 )
 _AUTHOR_ID = select(participants.c.id).where(participants.c.code == bindparam("author"))
-_INSERT = records.insert().returning(records.c.position)
+_INSERT = records.insert().returning(records.c.position, sort_by_parameter_order=True)
 
 
 class SqlRecordRepository:
@@ -31,55 +30,55 @@ class SqlRecordRepository:
         self._db = connection
         self._author_ids: dict[str, int] = {}  # per unit of work: ids never change
 
-    def next_seq(self, author: str) -> int:
-        """Claim the author's next sequence number.
+    def claim_seqs(self, author: str, count: int) -> int:
+        """Claim the author's next ``count`` sequence numbers; returns the first.
 
         The counter row is updated in the caller's transaction, so concurrent writers for
         one author queue on its row lock (PostgreSQL) or the database lock (SQLite) and
         sequence numbers have no gaps and no repeats.
         """
-        seq = self._db.execute(_NEXT_SEQ, {"author": author}).scalar()
-        if seq is None:
+        last = self._db.execute(_CLAIM_SEQS, {"author": author, "count": count}).scalar()
+        if last is None:
             raise NotFoundError(f"no participant {author!r}")
-        return int(seq)
+        return int(last) - count + 1
 
-    def append(
-        self,
-        record: SignedRecord,
-        *,
-        log_index: int,
-        received_at: datetime,
-        content_type: str,
-        original: bytes,
-        body: str,
-    ) -> StoredRecord:
-        envelope = record.envelope
+    def append_many(self, rows: Sequence[NewRecord]) -> list[StoredRecord]:
+        """Insert signed records in one statement; positions come back in input order."""
+        values = [self._values(row) for row in rows]
+        positions = self._db.execute(_INSERT, values).scalars().all()
+        return [
+            StoredRecord(
+                int(position),
+                row.record.record_id,
+                row.record.envelope.author,
+                row.record.envelope.seq,
+                row.log_index,
+            )
+            for position, row in zip(positions, rows, strict=True)
+        ]
+
+    def _values(self, row: NewRecord) -> dict[str, Any]:
+        envelope = row.record.envelope
         author_id = self._author_ids.get(envelope.author)
         if author_id is None:
             author_id = self._db.execute(_AUTHOR_ID, {"author": envelope.author}).scalar_one()
             self._author_ids[envelope.author] = author_id
-        position = self._db.execute(
-            _INSERT,
-            {
-                "record_id": record.record_id,
-                "kind": envelope.kind,
-                "author_id": author_id,
-                "author_seq": envelope.seq,
-                "created_at": envelope.created_at,
-                "received_at": received_at,
-                "tlp": envelope.scope["tlp"],
-                "audience": envelope.scope["audience"],
-                "envelope": canonical_json(envelope.to_json()).decode("utf-8"),
-                "entry": record.entry,
-                "log_index": log_index,
-                "content_type": content_type,
-                "original": original,
-                "body": body,
-            },
-        ).scalar_one()
-        return StoredRecord(
-            int(position), record.record_id, envelope.author, envelope.seq, log_index
-        )
+        return {
+            "record_id": row.record.record_id,
+            "kind": envelope.kind,
+            "author_id": author_id,
+            "author_seq": envelope.seq,
+            "created_at": envelope.created_at,
+            "received_at": row.received_at,
+            "tlp": envelope.scope["tlp"],
+            "audience": envelope.scope["audience"],
+            "envelope": _envelope_text(row.record.entry),
+            "entry": row.record.entry,
+            "log_index": row.log_index,
+            "content_type": row.content_type,
+            "original": row.original,
+            "body": row.body,
+        }
 
     def of_kind(self, kind: str) -> Iterator[tuple[StoredRecord, Scope, str, bytes, str, datetime]]:
         """Every record of ``kind`` in log order, with what projections are built from."""
@@ -105,3 +104,8 @@ class SqlRecordRepository:
             stored = StoredRecord(row[0], row[1], row[2], row[3], row[4])
             scope = Scope(Tlp(row[5]), frozenset(row[6] or ()))
             yield stored, scope, row[7], bytes(row[8]), row[9], utc(row[10])
+
+
+def _envelope_text(entry: bytes) -> str:
+    """The canonical envelope inside a sealed entry (see ``ledger.records.seal``)."""
+    return entry[len(b'{"envelope":') : entry.rindex(b',"signature":')].decode("utf-8")
