@@ -39,7 +39,8 @@ def _plain(value: Any) -> bool:
     pending = [value]
     while pending:
         item = pending.pop()
-        if isinstance(item, str) or item is None or isinstance(item, bool):
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
             continue
         if isinstance(item, int):
             if -_SAFE_INT < item < _SAFE_INT:
@@ -47,7 +48,9 @@ def _plain(value: Any) -> bool:
             return False
         if isinstance(item, dict):
             for key in item:
-                if not isinstance(key, str) or (key and max(key) >= _KEY_LIMIT):
+                if not isinstance(key, str):
+                    return False
+                if not key.isascii() and key and max(key) >= _KEY_LIMIT:
                     return False
             pending.extend(item.values())
         elif isinstance(item, list | tuple):
