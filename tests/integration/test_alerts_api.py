@@ -359,3 +359,15 @@ def test_feed_entries_carry_what_the_reference_cap_index_feeds_carry(
         ours = feedparser.parse(anonymous.get("/feeds/cap.atom").content).entries[0]
     assert shared - optional <= set(ours), shared - optional - set(ours)
     assert ours["cap_event"] == "Storm"
+
+
+def test_the_same_alert_twice_in_one_batch_is_written_once(
+    server: LiveServer, region: Region, node: Node
+) -> None:
+    item = {"xml": alert_xml("TWICE-1").decode()}
+    with server.client(region.tokens["EE:focal-point"]) as client:
+        results = client.post("/api/v1/alerts:batch", json={"items": [item, item]}).json()
+    first, second = results["results"]
+    assert (first["status"], second["status"]) == ("created", "duplicate")
+    assert first["record_id"] == second["record_id"]
+    assert _count(node) == 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from accord.domain.alerts import cap_json
@@ -70,7 +70,7 @@ class Receipt:
 
 @dataclass(slots=True)
 class _Accepted:
-    """A new message sealed in this transaction; ``stored`` once it is written."""
+    """A new message drafted in this transaction; ``stored`` once it is written."""
 
     item: IncomingAlert
     scope: Scope
@@ -104,17 +104,7 @@ class _Duplicate(_Accepted):
 
     def receipt(self) -> Receipt:
         assert self.original is not None
-        first = self.original.receipt()
-        return Receipt(
-            first.record_id,
-            first.position,
-            first.author,
-            first.seq,
-            first.log_index,
-            True,
-            first.scope,
-            (),
-        )
+        return replace(self.original.receipt(), is_duplicate=True, warnings=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +164,7 @@ class AlertService:
         scope: Scope,
         pending: dict[MessageKey, _Accepted],
     ) -> Receipt | _Accepted:
-        """Check one message against what is held (and pending), and seal it if it is new."""
+        """Check one message against what is held (and pending), and draft it if it is new."""
         alert = item.alert
         mapping = cap_json.alert_to_json(alert)
         canonical = canonical_json(mapping)
