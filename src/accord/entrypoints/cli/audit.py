@@ -78,7 +78,15 @@ def _run(
     except (VerificationError, AccordError) as exc:
         return [checks.Finding("BAD_CHECKPOINT", f"the checkpoint does not verify: {exc}")], []
     cosigned, findings = checks.check_cosignatures(note, witnesses)
-    seen = _load_state(state, log_key)
+    try:
+        seen = _load_state(state, log_key)
+    except (VerificationError, AccordError, OSError) as exc:
+        return [
+            checks.Finding(
+                "BAD_STATE",
+                f"the saved checkpoint in {state} does not verify with the pinned key: {exc}",
+            )
+        ], []
     if seen is not None:
         findings += _check_consistency(client, seen, current)
     entry_findings, leaves, audited = _check_entries(client, current.checkpoint.size)
