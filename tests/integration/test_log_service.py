@@ -94,7 +94,7 @@ def test_witness_cosignatures_are_verified_stored_served_and_audited(
 
 
 def test_the_auditor_verifies_witnesses_and_reports_an_unreachable_node(
-    server: LiveServer, region: Region
+    server: LiveServer, region: Region, tmp_path: Path
 ) -> None:
     key = server.client().get("/log/key").text.strip()
     result = CliRunner().invoke(app, ["audit", "--node", server.url, "--key", key])
@@ -108,6 +108,14 @@ def test_the_auditor_verifies_witnesses_and_reports_an_unreachable_node(
     forged = CliRunner().invoke(app, ["audit", "--node", server.url, "--key", other])
     assert forged.exit_code == 1
     assert "BAD_CHECKPOINT" in forged.output
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "checkpoint").write_text("not a signed note\n")
+    spoiled = CliRunner().invoke(
+        app, ["audit", "--node", server.url, "--key", key, "--state", str(state)]
+    )
+    assert spoiled.exit_code == 1
+    assert "BAD_STATE" in spoiled.output
 
 
 def test_records_written_before_signing_are_signed_and_logged_by_the_migration(
