@@ -173,16 +173,11 @@ def _check_extends(uow: UnitOfWork, latest: StoredCheckpoint, size: int, root: b
 def _entry_json(row: dict[str, Any], leaf: bytes, reader: Reader) -> dict[str, Any]:
     item: dict[str, Any] = {"index": row["log_index"], "leaf_hash": _b64(leaf)}
     scope = Scope(Tlp(row["tlp"]), frozenset(row["audience"] or ()))
-    author = _author_of(row)
-    if may_read(reader, scope, author):
+    if may_read(reader, scope, str(row["author"])):
         item["record_id"] = row["record_id"]
         item["entry"] = _b64(bytes(row["entry"]))
         item["body"] = row["body"]
     return item
-
-
-def _author_of(row: dict[str, Any]) -> str:
-    return str(row["author"])
 
 
 def _checkpoint_size(uow: UnitOfWork, size: int | None) -> int:
