@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from accord.adapters.channels.destinations import DestinationPolicy
+from accord.adapters.channels.dispatch import ChannelDispatcher
+from accord.adapters.channels.email import SmtpSender
+from accord.adapters.channels.webhooks import WebhookSender
 from accord.adapters.clock import SystemClock
 from accord.adapters.keystore import FileKeystore
 from accord.adapters.sql import migrate
@@ -13,12 +20,20 @@ from accord.adapters.sql.engine import make_engine
 from accord.adapters.sql.legacy import sign_legacy_records
 from accord.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from accord.config import Settings
+from accord.domain.routing.deadlines import DEFAULT_POLICY, DeadlinePolicy, policy_from_json
+from accord.errors import ConfigurationError, InvalidInputError
 from accord.services.alerts import AlertService
+from accord.services.delivery import DeliveryWorker, WorkerSettings
+from accord.services.delivery_ports import Channels
+from accord.services.escalation import Escalator
 from accord.services.identity import IdentityService
 from accord.services.keys import KeyService
 from accord.services.log import LogService
 from accord.services.ports import Clock
 from accord.services.records import RecordWriter
+from accord.services.responses import ResponseService
+from accord.services.routing import Router
+from accord.services.subscriptions import SubscriptionService
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +46,23 @@ class Node:
     log: LogService
     keys: KeyService
     keystore: FileKeystore
+    router: Router
+    subscriptions: SubscriptionService
+    responses: ResponseService
+    worker: DeliveryWorker
 
     def close(self) -> None:
+        self.worker.close()
         self.engine.dispose()
 
 
-def build(settings: Settings, *, clock: Clock | None = None, migrate_schema: bool = True) -> Node:
+def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    migrate_schema: bool = True,
+    channels: Channels | None = None,
+) -> Node:
     """Wire a node: engine, migrations applied, services over one unit-of-work factory."""
     engine = make_engine(
         settings.resolved_database_url,
@@ -51,15 +77,30 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate_schema: boo
     writer = RecordWriter(keystore, clock)
     log = LogService(uow, clock, keystore, settings.resolved_log_origin, settings.witness_key_list)
     keys = KeyService(uow, clock, keystore, writer, log)
+    router = Router(clock, _deadline_policy(settings))
+    responses = ResponseService(uow, clock, writer, log, router)
+    worker = DeliveryWorker(
+        uow,
+        clock,
+        channels or _channels(settings),
+        Escalator(uow, clock, router, settings.secretariat or None),
+        WorkerSettings(lease=timedelta(seconds=settings.delivery_lease)),
+    )
+    alerts = AlertService(uow, clock, writer, log, listeners=(router, responses))
+    alerts.when_committed(worker.wake)
     node = Node(
         settings=settings,
         engine=engine,
         clock=clock,
         identity=IdentityService(uow, clock, on_participant_added=keys.register),
-        alerts=AlertService(uow, clock, writer, log),
+        alerts=alerts,
         log=log,
         keys=keys,
         keystore=keystore,
+        router=router,
+        subscriptions=SubscriptionService(uow, clock, email_enabled=bool(settings.smtp_host)),
+        responses=responses,
+        worker=worker,
     )
     if migrate_schema:
         prepare_log(node)
@@ -78,3 +119,38 @@ def prepare_log(node: Node) -> None:
     )
     node.keys.register_missing()
     node.log.ensure_checkpoint()
+
+
+def _channels(settings: Settings) -> ChannelDispatcher:
+    webhooks = WebhookSender(
+        DestinationPolicy(settings.allowlist),
+        timeout_s=float(settings.delivery_timeout),
+        user_agent=f"Accord/{settings.node_name}",
+    )
+    email = (
+        SmtpSender(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.resolved_smtp_sender,
+            username=settings.smtp_username or None,
+            password=settings.smtp_password or None,
+            starttls=settings.smtp_starttls.lower() == "true",
+            timeout_s=float(settings.delivery_timeout),
+        )
+        if settings.smtp_host
+        else None
+    )
+    return ChannelDispatcher(webhooks, email, settings.resolved_public_url)
+
+
+def _deadline_policy(settings: Settings) -> DeadlinePolicy:
+    if not settings.deadline_policy:
+        return DEFAULT_POLICY
+    path = Path(settings.deadline_policy)
+    try:
+        return policy_from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read the deadline policy {path}: {exc}") from exc
+    except InvalidInputError as exc:
+        details = "; ".join(f"{p.location}: {p.message}" for p in exc.problems)
+        raise ConfigurationError(f"the deadline policy {path} is not valid: {details}") from exc

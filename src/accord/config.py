@@ -40,9 +40,37 @@ SETTINGS: dict[str, str] = {
     "witnesses whose cosignatures the node accepts.",
     "checkpoint_interval": "Seconds after which an idle node re-signs its checkpoint "
     "(default 3600).",
+    "worker": "in-process (default): `accord serve` also sends deliveries and escalations; "
+    "off: run `accord worker` separately (several may run against PostgreSQL).",
+    "delivery_timeout": "Seconds one webhook or e-mail attempt may take in all (default 10).",
+    "delivery_lease": "Seconds a worker holds a batch it claimed before another may take it "
+    "(default 120; must outlast the slowest batch).",
+    "outbound_allowlist": "Comma-separated networks (CIDR) or host names that webhooks may "
+    "reach although they are loopback, private or link-local; everything else of that kind "
+    "is refused before connecting.",
+    "smtp_host": "SMTP server for e-mail deliveries; empty (default) disables e-mail endpoints.",
+    "smtp_port": "SMTP port (default 25).",
+    "smtp_sender": "From address of e-mail deliveries (default accord@NODE_NAME.invalid).",
+    "smtp_username": "SMTP login, if the server needs one.",
+    "smtp_password": "SMTP password, if the server needs one.",
+    "smtp_starttls": "true to upgrade the SMTP connection with STARTTLS (default false).",
+    "secretariat": "Participant code of the regional secretariat, the last step of every "
+    "escalation (e.g. BSRC in the demo); empty: escalations stop at focal points.",
+    "deadline_policy": "Path of a JSON file replacing the default acknowledgement/response "
+    "deadlines and update cadence (format in docs/delivery.md).",
 }
 
-_INT_SETTINGS = frozenset({"port", "max_document_bytes", "max_batch_items", "checkpoint_interval"})
+_INT_SETTINGS = frozenset(
+    {
+        "port",
+        "max_document_bytes",
+        "max_batch_items",
+        "checkpoint_interval",
+        "delivery_timeout",
+        "delivery_lease",
+        "smtp_port",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +90,26 @@ class Settings:
     log_origin: str = ""
     witness_keys: str = ""
     checkpoint_interval: int = 3600
+    worker: str = "in-process"
+    delivery_timeout: int = 10
+    delivery_lease: int = 120
+    outbound_allowlist: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_sender: str = ""
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: str = "false"
+    secretariat: str = ""
+    deadline_policy: str = ""
+
+    @property
+    def allowlist(self) -> tuple[str, ...]:
+        return tuple(a.strip() for a in self.outbound_allowlist.split(",") if a.strip())
+
+    @property
+    def resolved_smtp_sender(self) -> str:
+        return self.smtp_sender or f"accord@{self.node_name}.invalid"
 
     @property
     def resolved_key_dir(self) -> Path:
@@ -150,6 +198,14 @@ def _validated(settings: Settings) -> Settings:
     ):
         raise ConfigurationError(
             "production mode needs durable commits: set ACCORD_SQLITE_SYNCHRONOUS=FULL"
+        )
+    if settings.worker not in ("in-process", "off"):
+        raise ConfigurationError("worker must be 'in-process' or 'off'")
+    if settings.smtp_starttls.lower() not in ("true", "false"):
+        raise ConfigurationError("smtp_starttls must be true or false")
+    if settings.delivery_timeout < 1 or settings.delivery_lease < 2 * settings.delivery_timeout:
+        raise ConfigurationError(
+            "delivery_timeout must be >= 1 s and delivery_lease at least twice as long"
         )
     if settings.max_document_bytes < 1024 or settings.max_batch_items < 1:
         raise ConfigurationError("max_document_bytes must be >= 1024 and max_batch_items >= 1")

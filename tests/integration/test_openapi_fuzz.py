@@ -21,7 +21,12 @@ def test_no_operation_answers_a_server_error_for_any_role(
     server: LiveServer, region: Region
 ) -> None:
     schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
-    operations = [result.ok() for result in schema.get_all_operations()]
+    # The live stream never ends by design; tests/integration/test_stream.py covers it.
+    operations = [
+        op
+        for op in (result.ok() for result in schema.get_all_operations())
+        if op.path != "/api/v1/stream"
+    ]
     assert len(operations) >= 10
     failures: list[str] = []
     for operation in operations:

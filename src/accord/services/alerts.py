@@ -8,9 +8,9 @@ bytes — and the alert projection is updated in the same transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from accord.domain.alerts import cap_json
 from accord.domain.alerts.cap import Alert, MessageKey
@@ -40,8 +40,15 @@ from accord.services.ports import (
     UnitOfWorkFactory,
 )
 from accord.services.records import Draft, RecordWriter
+from accord.services.routing import Routable
 
 ALERT_RECORD_KIND = "cap.alert"
+
+
+class AlertListener(Protocol):
+    """Work that must commit with newly stored alerts (routing, acknowledgements)."""
+
+    def on_alerts(self, uow: UnitOfWork, stored: Sequence[Routable]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,12 +122,28 @@ class AlertView:
 
 class AlertService:
     def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, writer: RecordWriter, log: LogService
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        writer: RecordWriter,
+        log: LogService,
+        listeners: Sequence[AlertListener] = (),
+        on_committed: Sequence[Callable[[], None]] = (),
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._writer = writer
         self._log = log
+        self._listeners = list(listeners)
+        self._on_committed = list(on_committed)
+
+    def listen(self, listener: AlertListener) -> None:
+        self._listeners.append(listener)
+
+    def when_committed(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after each transaction that stored alerts (wakes the worker
+        and the live stream; they read what was committed, so nothing rides on it)."""
+        self._on_committed.append(callback)
 
     def issue(
         self,
@@ -149,11 +172,17 @@ class AlertService:
                     results.append(exc)
             accepted = list(pending.values())
             stored = self._writer.write(uow, [a.draft for a in accepted])
+            routable = []
             for admitted, record in zip(accepted, stored, strict=True):
                 admitted.stored = record
-                self._project(uow, admitted, record)
+                routable.append(self._project(uow, admitted, record))
+            for listener in self._listeners:
+                listener.on_alerts(uow, routable)
             if stored:
                 self._log.sign_checkpoint(uow)
+        if stored:
+            for callback in self._on_committed:
+                callback()
         return [r.receipt() if isinstance(r, _Accepted) else r for r in results]
 
     def _admit(
@@ -204,17 +233,21 @@ class AlertService:
         pending[alert.key] = admitted
         return admitted
 
-    def _project(self, uow: UnitOfWork, admitted: _Accepted, record: StoredRecord) -> None:
+    def _project(self, uow: UnitOfWork, admitted: _Accepted, record: StoredRecord) -> Routable:
         alert = admitted.item.alert
+        facts = facts_of(alert)
         uow.alerts.project(
             record,
             alert=alert,
-            facts=facts_of(alert),
+            facts=facts,
             scope=admitted.scope,
             thread_id=uow.alerts.thread_of(alert.referenced_keys()) or record.position,
             received_at=admitted.draft.received_at,
             content_digest=admitted.content,
             signature=(admitted.item.signature_status, admitted.item.signature_detail),
+        )
+        return Routable(
+            record.position, record.record_id, alert, admitted.scope, record.author, facts.area
         )
 
     def rebuild(self, check_signature: Callable[[bytes], tuple[str, str]]) -> int:
@@ -250,6 +283,18 @@ class AlertService:
             rows = uow.alerts.search(reader, query)
             threads = uow.alerts.threads(sorted({row.thread_id for row in rows}))
         return [AlertView(row, threads.get(row.thread_id)) for row in rows]
+
+    def since(self, position: int, limit: int) -> list[AlertView]:
+        """Every alert after ``position``, unscoped, oldest first: only for consumers that
+        apply each reader's scope themselves (the live stream)."""
+        with self._uow(readonly=True) as uow:
+            rows = uow.alerts.since(position, limit)
+            threads = uow.alerts.threads(sorted({row.thread_id for row in rows}))
+        return [AlertView(row, threads.get(row.thread_id)) for row in rows]
+
+    def newest_position(self) -> int:
+        with self._uow(readonly=True) as uow:
+            return uow.alerts.newest_position()
 
     def get(self, reader: Reader, record_id: str) -> AlertView:
         """One alert the reader may see; others are "not found", never "forbidden", so that

@@ -9,7 +9,7 @@ from typing import Any
 
 import shapely
 from shapely.geometry import Point
-from sqlalchemy import Connection, Select, and_, bindparam, exists, or_, select
+from sqlalchemy import Connection, Select, and_, bindparam, exists, func, or_, select
 
 from accord.adapters.sql.scope import audience_codes, readable_by
 from accord.adapters.sql.tables import (
@@ -229,6 +229,23 @@ class SqlAlertRepository:
                 if len(found) == limit:
                     break
         return found
+
+    def since(self, position: int, limit: int) -> list[AlertRow]:
+        """Alerts after ``position`` in position order, unscoped: for the live stream,
+        which applies each listener's scope itself."""
+        statement = (
+            select(*_ROW_COLUMNS)
+            .join(records, records.c.position == alerts.c.position)
+            .where(alerts.c.position > position)
+            .order_by(alerts.c.position)
+            .limit(limit)
+        )
+        return [_alert_row(row) for row in self._db.execute(statement)]
+
+    def newest_position(self) -> int:
+        return int(
+            self._db.execute(select(func.coalesce(func.max(alerts.c.position), 0))).scalar_one()
+        )
 
     def get(self, reader: Reader, record_id: str) -> AlertRow | None:
         row = self._db.execute(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -216,6 +217,126 @@ threads = Table(
     Column("message_count", Integer, nullable=False),
     Column("updated_at", Instant, nullable=False),
     Column("expires_at", Instant, nullable=True),
+)
+
+# Routing and delivery. Subscriptions and endpoints are configuration; deliveries (the
+# outbox), recipients and escalations are operational state written in the same transaction
+# as the records they follow, so they are never projections and ``rebuild`` keeps them.
+# They point at ``records.position`` (an alert's position), never at the projections.
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("participant_code", String(32), nullable=True),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=True),
+    Column("name", String(200), nullable=False),
+    Column("filter", JSON, nullable=False),
+    Column("feed_token_hash", String(64), nullable=True, unique=True),
+    # Bumped on every change, so routers can tell cheaply whether their index is current.
+    Column("revision", BigInteger, nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("disabled_at", Instant, nullable=True),
+    Index("ix_subscriptions_revision", "revision"),
+)
+
+endpoints = Table(
+    "endpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscription_id", Integer, ForeignKey("subscriptions.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("test", Boolean, nullable=False),
+    Column("secrets", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("disabled_reason", Text, nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Index("ix_endpoints_subscription", "subscription_id"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("message_id", String(100), nullable=False, unique=True),
+    Column("endpoint_id", Integer, ForeignKey("endpoints.id"), nullable=False),
+    Column("alert_position", Position, ForeignKey("records.position"), nullable=False),
+    Column("recipient", String(32), nullable=True),
+    Column("reason", String(32), nullable=False),
+    Column("detail", JSON, nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Instant, nullable=False),
+    Column("lease_until", Instant, nullable=True),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("delivered_at", Instant, nullable=True),
+    Index("ix_deliveries_due", "state", "next_attempt_at"),
+    Index("ix_deliveries_alert", "alert_position"),
+    Index("ix_deliveries_endpoint", "endpoint_id", "state"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("delivery_id", Position, ForeignKey("deliveries.id"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("at", Instant, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("outcome", String(16), nullable=False),
+    Column("error", Text, nullable=False),
+    Index("ix_delivery_attempts_delivery", "delivery_id"),
+)
+
+recipients = Table(
+    "recipients",
+    metadata,
+    Column("alert_position", Position, ForeignKey("records.position"), primary_key=True),
+    Column("participant_code", String(32), primary_key=True),
+    Column("notified_at", Instant, nullable=False),
+    Column("ack_due_at", Instant, nullable=True),
+    Column("respond_due_at", Instant, nullable=True),
+    Column("acknowledged_at", Instant, nullable=True),
+    Column("responded_at", Instant, nullable=True),
+    Column("next_check_at", Instant, nullable=True),
+    Index("ix_recipients_next_check", "next_check_at"),
+)
+
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("alert_position", Position, ForeignKey("records.position"), nullable=False),
+    Column("participant_code", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("step", String(16), nullable=False),
+    Column("due_at", Instant, nullable=False),
+    Column("fired_at", Instant, nullable=False),
+    UniqueConstraint(
+        "alert_position", "participant_code", "kind", "step", name="uq_escalations_step"
+    ),
+)
+
+# A projection of ``alert.response`` records and of CAP Ack messages: who acknowledged an
+# alert and what they decided to do.
+responses = Table(
+    "responses",
+    metadata,
+    Column("position", Position, ForeignKey("records.position"), primary_key=True),
+    Column("alert_position", Position, nullable=False),
+    Column("participant_code", String(32), nullable=False),
+    Column("username", String(64), nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("decision", String(16), nullable=True),
+    Column("detail", JSON, nullable=False),
+    Column("at", Instant, nullable=False),
+    Index("ix_responses_alert", "alert_position"),
 )
 
 PROJECTION_TABLES = (alert_categories, alert_infos, alerts, threads)

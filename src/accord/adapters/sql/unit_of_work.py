@@ -10,11 +10,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from accord.adapters.sql.alerts import SqlAlertRepository
+from accord.adapters.sql.deliveries import SqlDeliveryRepository
 from accord.adapters.sql.engine import READONLY
 from accord.adapters.sql.identity import SqlIdentityRepository
 from accord.adapters.sql.keys import SqlKeyRepository
 from accord.adapters.sql.log import SqlLogRepository
 from accord.adapters.sql.records import SqlRecordRepository
+from accord.adapters.sql.responses import SqlResponseRepository
+from accord.adapters.sql.subscriptions import SqlSubscriptionRepository
 from accord.errors import ConflictError
 
 
@@ -25,6 +28,9 @@ class SqlUnitOfWork:
         self.alerts = SqlAlertRepository(connection)
         self.log = SqlLogRepository(connection)
         self.keys = SqlKeyRepository(connection)
+        self.subscriptions = SqlSubscriptionRepository(connection)
+        self.deliveries = SqlDeliveryRepository(connection)
+        self.responses = SqlResponseRepository(connection)
 
 
 class SqlUnitOfWorkFactory:

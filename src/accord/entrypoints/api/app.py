@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,17 +15,33 @@ from starlette.concurrency import run_in_threadpool
 
 import accord
 from accord.bootstrap import Node
-from accord.entrypoints.api import admin, alerts, feeds, log, problems
+from accord.entrypoints.api import admin, alerts, feeds, log, problems, stream, subscriptions
 
 logger = logging.getLogger(__name__)
 
 
 def create_app(node: Node) -> FastAPI:
+    hub = stream.StreamHub(node)
+    node.alerts.when_committed(hub.notify)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         refresher = asyncio.create_task(_refresh_checkpoints(node))
+        streaming = asyncio.create_task(hub.run())
+        stop = threading.Event()
+        worker = None
+        if node.settings.worker == "in-process":
+            worker = threading.Thread(
+                target=node.worker.run_forever, args=(stop,), name="accord-worker", daemon=True
+            )
+            worker.start()
         yield
+        stop.set()
+        node.worker.wake()
         refresher.cancel()
+        streaming.cancel()
+        if worker is not None:
+            await asyncio.to_thread(worker.join, 30)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -34,11 +51,14 @@ def create_app(node: Node) -> FastAPI:
         "CAP 1.2, scoped by TLP 2.0, kept as records. Errors are RFC 9457 problem details.",
     )
     app.state.node = node
+    app.state.stream_hub = hub
     problems.install(app)
     app.include_router(alerts.router)
     app.include_router(admin.router)
     app.include_router(feeds.router)
     app.include_router(log.router)
+    app.include_router(subscriptions.router)
+    app.include_router(stream.router)
 
     @app.get("/api/v1/node", tags=["node"])
     def about() -> dict[str, Any]:

@@ -15,7 +15,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from lxml import etree
 
+from accord.domain.alerts import cap_json
 from accord.domain.alerts.cap import CAP_NAMESPACE
+from accord.domain.routing.filters import filter_from_json
+from accord.domain.routing.matching import RoutedAlert, Subscription, matches, routed_alert
 from accord.domain.sharing import ANONYMOUS
 from accord.entrypoints.api.auth import node_of
 from accord.services.alerts import AlertView
@@ -24,6 +27,7 @@ from accord.services.ports import AlertQuery
 router = APIRouter(tags=["feeds"])
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 100
+SUBSCRIPTION_SCAN = 1000  # newest alerts read to find a subscription's FEED_SIZE
 _INDEXED_INFO = ("event", "category", "urgency", "severity", "certainty", "effective", "expires")
 
 
@@ -36,18 +40,51 @@ def cap_feed(request: Request) -> Response:
     node = node_of(request)
     views = node.alerts.search(ANONYMOUS, AlertQuery(statuses=("Actual",), limit=FEED_SIZE))
     base = (node.settings.public_url or str(request.base_url)).rstrip("/")
+    title = f"{node.settings.node_name}: public CAP alerts"
     return Response(
-        _feed_xml(views, base, node.settings.node_name), media_type="application/atom+xml"
+        _feed_xml(views, base, f"{base}/feeds/cap.atom", title, node.settings.node_name),
+        media_type="application/atom+xml",
     )
 
 
-def _feed_xml(views: list[AlertView], base: str, node_name: str) -> bytes:
+@router.get(
+    "/feeds/subscriptions/{token}.atom",
+    summary="Atom feed of one subscription, at the secret URL its owner was given",
+    responses={200: {"content": {"application/atom+xml": {}}}},
+)
+def subscription_feed(request: Request, token: str) -> Response:
+    """The newest alerts the subscription matches, read with its owner's scope; the
+    URL is the credential, so keep it as private as a token."""
+    node = node_of(request)
+    row = node.subscriptions.by_feed(token)
+    wanted = Subscription(row.id, row.reader, filter_from_json(row.filter))
+    statuses = ("Actual", "Exercise") if wanted.filter.exercises else ("Actual",)
+    views = [
+        view
+        for view in node.alerts.search(
+            row.reader, AlertQuery(statuses=statuses, limit=SUBSCRIPTION_SCAN)
+        )
+        if matches(wanted, _routed(view))
+    ][:FEED_SIZE]
+    base = (node.settings.public_url or str(request.base_url)).rstrip("/")
+    return Response(
+        _feed_xml(views, base, f"{base}/feeds/subscriptions/{token}.atom", row.name, row.username),
+        media_type="application/atom+xml",
+    )
+
+
+def _routed(view: AlertView) -> RoutedAlert:
+    alert = cap_json.alert_from_json(json.loads(view.row.body))
+    return routed_alert(alert, view.row.scope, view.row.author)
+
+
+def _feed_xml(views: list[AlertView], base: str, url: str, title: str, node_name: str) -> bytes:
     feed = etree.Element(
         f"{{{ATOM}}}feed",
         nsmap={None: ATOM, "cap": CAP_NAMESPACE},  # type: ignore[dict-item]
     )
-    _text(feed, "id", f"{base}/feeds/cap.atom")
-    _text(feed, "title", f"{node_name}: public CAP alerts")
+    _text(feed, "id", url)
+    _text(feed, "title", title)
     updated = max((v.row.received_at for v in views), default=datetime(1970, 1, 1, tzinfo=UTC))
     _text(feed, "updated", updated.isoformat())
     author = etree.SubElement(feed, f"{{{ATOM}}}author")
@@ -56,7 +93,7 @@ def _feed_xml(views: list[AlertView], base: str, node_name: str) -> bytes:
         feed,
         f"{{{ATOM}}}link",
         rel="self",
-        href=f"{base}/feeds/cap.atom",
+        href=url,
         type="application/atom+xml",
     )
     for view in views:

@@ -127,7 +127,7 @@ def demo(
 
 
 def _register_subcommands() -> None:
-    from accord.entrypoints.cli import admin, alerts, audit, cap, keys
+    from accord.entrypoints.cli import admin, alerts, audit, cap, delivery, keys
 
     app.add_typer(cap.app, name="cap", help="Validate and convert CAP 1.2 files.")
     app.add_typer(alerts.app, name="alert", help="Send and list alerts on a node.")
@@ -136,6 +136,9 @@ def _register_subcommands() -> None:
     app.add_typer(keys.key, name="key")
     app.command("rebuild")(keys.rebuild)
     app.command("audit")(audit.audit)
+    app.add_typer(delivery.subscription, name="subscription")
+    app.add_typer(delivery.delivery, name="delivery")
+    app.command("worker")(delivery.worker)
 
 
 _register_subcommands()

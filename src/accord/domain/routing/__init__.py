@@ -1,0 +1,1 @@
+"""Routing alerts to the desks that want them: filters, matching, deadlines, retries."""

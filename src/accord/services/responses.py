@@ -1,0 +1,304 @@
+"""Acknowledgements and response decisions: what each desk did with an alert.
+
+A desk acknowledges an alert with a CAP ``Ack`` that references it, or through the API;
+either way the acknowledgement is a signed record in the log, as is the response decision
+that follows (monitoring, responding with what, no action with a reason, passed on to
+whom). The response board puts beside them who was notified, when they had to answer by,
+and which escalations fired.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from accord.domain.alerts import cap_json
+from accord.domain.identity import Role
+from accord.domain.routing.deadlines import stale_since
+from accord.domain.routing.matching import routed_alert
+from accord.errors import InvalidInputError, NotFoundError, PermissionDeniedError, Problem
+from accord.services.delivery_ports import DeliveryRow, ResponseRow
+from accord.services.log import LogService
+from accord.services.ports import Account, AlertRow, Clock, UnitOfWork, UnitOfWorkFactory
+from accord.services.records import RecordWriter
+from accord.services.routing import Routable, Router
+
+RESPONSE_RECORD_KIND = "alert.response"
+DECISIONS = {
+    "monitoring": None,  # watching; nothing more needed
+    "responding": "what",  # acting: say with what
+    "no-action": "reason",  # deciding not to act: say why
+    "passed-on": "to",  # handed to others: say to whom
+}
+_RESPONDING_ROLES = frozenset({Role.ADMIN, Role.FOCAL_POINT, Role.ANALYST})
+_BOARD_ROLES = frozenset({Role.ADMIN, Role.FOCAL_POINT, Role.ANALYST, Role.OBSERVER})
+_MAX_TEXT = 2000
+
+
+class ResponseService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        writer: RecordWriter,
+        log: LogService,
+        router: Router,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._writer = writer
+        self._log = log
+        self._router = router
+
+    def on_alerts(self, uow: UnitOfWork, stored: Sequence[Routable]) -> None:
+        """A CAP ``Ack`` acknowledges every held alert it references, for its author."""
+        now = self._clock.now()
+        for item in stored:
+            if item.alert.msg_type != "Ack":
+                continue
+            for key in item.alert.referenced_keys():
+                found = uow.alerts.find_by_key(key)
+                if found is None:
+                    continue
+                target = found[0]
+                uow.responses.add(
+                    ResponseRow(
+                        position=item.position,
+                        record_id=item.record_id,
+                        alert_position=target.position,
+                        participant=item.author,
+                        username=None,
+                        kind="acknowledge",
+                        decision=None,
+                        detail={"via": "cap-ack", "note": item.alert.note or ""},
+                        at=now,
+                    )
+                )
+                uow.deliveries.mark_recipient(target.position, item.author, acknowledged_at=now)
+
+    def acknowledge(self, account: Account, record_id: str, note: str = "") -> dict[str, Any]:
+        problems = _text_problems({"note": note}, "note", required=False)
+        if problems:
+            raise InvalidInputError("the acknowledgement is not valid", problems)
+        return self._write(account, record_id, "acknowledge", None, {"note": note})
+
+    def respond(self, account: Account, record_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        decision, detail = _decision(body)
+        return self._write(account, record_id, "decision", decision, detail)
+
+    def board(self, account: Account, record_id: str) -> dict[str, Any]:
+        """Who was notified, who acknowledged, what each decided, what escalated."""
+        _require(account, _BOARD_ROLES, "read the response board")
+        with self._uow(readonly=True) as uow:
+            row = _readable(uow, account, record_id)
+            recipients = uow.deliveries.recipients_of(row.position)
+            responses = uow.responses.of_alert(row.position)
+            escalations = uow.deliveries.escalations_of(row.position)
+            thread = uow.alerts.thread(row.thread_id)
+        now = self._clock.now()
+        stale = None
+        if thread is not None and thread.state.value in ("active", "updated"):
+            alert = cap_json.alert_from_json(json.loads(row.body))
+            deadlines = self._router.policy.for_alert(routed_alert(alert, row.scope, row.author))
+            stale = stale_since(thread.updated_at, deadlines, now)
+        return {
+            "alert": record_id,
+            "thread": {
+                "id": row.thread_id,
+                "stale": stale is not None,
+                "stale_since": stale.isoformat() if stale else None,
+            },
+            "recipients": [
+                {
+                    "participant": r.participant,
+                    "notified_at": r.notified_at.isoformat(),
+                    "acknowledge_by": _iso(r.ack_due_at),
+                    "respond_by": _iso(r.respond_due_at),
+                    "acknowledged_at": _iso(r.acknowledged_at),
+                    "responded_at": _iso(r.responded_at),
+                    "overdue": _overdue(r.ack_due_at, r.acknowledged_at, now)
+                    or _overdue(r.respond_due_at, r.responded_at, now),
+                    "escalations": [
+                        {
+                            "kind": e.kind,
+                            "step": e.step,
+                            "due_at": e.due_at.isoformat(),
+                            "fired_at": e.fired_at.isoformat(),
+                        }
+                        for e in escalations
+                        if e.participant == r.participant
+                    ],
+                }
+                for r in recipients
+            ],
+            "responses": [_response_json(r) for r in responses],
+        }
+
+    def deliveries(self, account: Account, record_id: str) -> list[dict[str, Any]]:
+        """The alert's deliveries with their attempts. Endpoint addresses are private to
+        their owners: a participant sees its own deliveries; an admin sees all."""
+        _require(account, _BOARD_ROLES, "read deliveries")
+        with self._uow(readonly=True) as uow:
+            row = _readable(uow, account, record_id)
+            rows = uow.deliveries.of_alert(row.position)
+        if account.role is not Role.ADMIN:
+            rows = [r for r in rows if r.owner is not None and r.owner == account.participant]
+        return [delivery_json(r) for r in rows]
+
+    def _write(
+        self,
+        account: Account,
+        record_id: str,
+        kind: str,
+        decision: str | None,
+        detail: dict[str, Any],
+    ) -> dict[str, Any]:
+        _require(account, _RESPONDING_ROLES, "acknowledge or respond to alerts")
+        if account.participant is None:
+            raise PermissionDeniedError(
+                "responses are recorded for a participant; this account belongs to none"
+            )
+        participant = account.participant
+        with self._uow() as uow:
+            row = _readable(uow, account, record_id)
+            draft = self._writer.draft(
+                kind=RESPONSE_RECORD_KIND,
+                author=participant,
+                scope=row.scope,
+                body={
+                    "alert": record_id,
+                    "kind": kind,
+                    "decision": decision,
+                    "detail": detail,
+                    "by": account.username,
+                },
+            )
+            (stored,) = self._writer.write(uow, [draft])
+            response = ResponseRow(
+                position=stored.position,
+                record_id=stored.record_id,
+                alert_position=row.position,
+                participant=participant,
+                username=account.username,
+                kind=kind,
+                decision=decision,
+                detail=detail,
+                at=draft.received_at,
+            )
+            uow.responses.add(response)
+            uow.deliveries.mark_recipient(
+                row.position,
+                participant,
+                acknowledged_at=draft.received_at,
+                responded_at=draft.received_at if decision else None,
+            )
+            self._log.sign_checkpoint(uow)
+        return {**_response_json(response), "log_index": stored.log_index}
+
+
+def _readable(uow: UnitOfWork, account: Account, record_id: str) -> AlertRow:
+    row = uow.alerts.get(account.reader, record_id)
+    if row is None:
+        raise NotFoundError(f"no alert {record_id} that you may read")
+    return row
+
+
+def _require(account: Account, roles: frozenset[Role], action: str) -> None:
+    if account.role not in roles:
+        raise PermissionDeniedError(f"a {account.role} may not {action}")
+
+
+def _decision(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The decision and its detail, or every problem with them at once."""
+    problems: list[Problem] = []
+    unknown = sorted(set(body) - {"decision", "what", "reason", "to", "note"})
+    problems += [Problem(f"/{k}", "UNKNOWN_FIELD", f"unknown field {k!r}") for k in unknown]
+    decision = body.get("decision")
+    if decision not in DECISIONS:
+        problems.append(
+            Problem(
+                "/decision",
+                "INVALID_DECISION",
+                f"decision must be one of {', '.join(DECISIONS)}",
+            )
+        )
+        raise InvalidInputError("the response is not valid", problems)
+    needed = DECISIONS[decision]
+    detail: dict[str, Any] = {}
+    if needed == "to":
+        to = body.get("to")
+        if (
+            not isinstance(to, list)
+            or not to
+            or not all(isinstance(x, str) and x.strip() and len(x) <= 200 for x in to)
+        ):
+            problems.append(
+                Problem("/to", "REQUIRED", "passed-on needs 'to': a list of who it was passed to")
+            )
+        else:
+            detail["to"] = [x.strip() for x in to]
+    elif needed is not None:
+        problems += _text_problems(body, needed, required=True, decision=decision)
+        detail[needed] = str(body.get(needed, "")).strip()
+    problems += _text_problems(body, "note", required=False)
+    detail["note"] = str(body.get("note") or "").strip()
+    if problems:
+        raise InvalidInputError("the response is not valid", problems)
+    return decision, detail
+
+
+def _text_problems(
+    body: dict[str, Any], name: str, *, required: bool, decision: str = ""
+) -> list[Problem]:
+    value = body.get(name)
+    if value is None or value == "":
+        if required:
+            return [Problem(f"/{name}", "REQUIRED", f"{decision} needs '{name}'")]
+        return []
+    if not isinstance(value, str) or len(value) > _MAX_TEXT:
+        return [Problem(f"/{name}", "INVALID_TEXT", f"{name} must be text of at most {_MAX_TEXT}")]
+    return []
+
+
+def _response_json(row: ResponseRow) -> dict[str, Any]:
+    return {
+        "record_id": row.record_id,
+        "participant": row.participant,
+        "by": row.username,
+        "kind": row.kind,
+        "decision": row.decision,
+        "detail": row.detail,
+        "at": row.at.isoformat(),
+    }
+
+
+def delivery_json(row: DeliveryRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "message_id": row.message_id,
+        "endpoint": {
+            "id": row.endpoint_id,
+            "kind": row.endpoint_kind,
+            "target": row.endpoint_target,
+        },
+        "subscription": row.subscription_id,
+        "recipient": row.recipient,
+        "reason": row.reason,
+        "state": row.state,
+        "attempts": row.attempts,
+        "next_attempt_at": row.next_attempt_at.isoformat() if row.state == "pending" else None,
+        "last_status": row.last_status,
+        "last_error": row.last_error,
+        "created_at": row.created_at.isoformat(),
+        "delivered_at": _iso(row.delivered_at),
+        "history": list(row.history),
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _overdue(due: Any, done: Any, now: Any) -> bool:
+    return due is not None and done is None and due <= now

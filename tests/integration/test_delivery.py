@@ -1,0 +1,448 @@
+"""Routing and delivery end to end: a real node over HTTP, a real webhook receiver and a
+real SMTP server on loopback, the worker driven step by step, and a clock we move."""
+
+from __future__ import annotations
+
+import email
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import standardwebhooks
+from aiosmtpd.controller import Controller
+from sqlalchemy import text
+
+from accord.adapters.cap_xml import read_cap_xml
+from accord.bootstrap import Node, build
+from accord.config import Settings
+from accord.services.alerts import IncomingAlert
+from tests.integration.cap_samples import alert_xml
+from tests.integration.conftest import LiveServer, Region, free_port
+
+INSIDE = "59.3,24.5 59.3,24.9 59.6,24.9 59.6,24.5 59.3,24.5"  # off Tallinn
+OUTSIDE = "56.9,23.9 56.9,24.3 57.1,24.3 57.1,23.9 56.9,23.9"  # off Riga
+GULF = {  # the Gulf of Finland, roughly: the agency's jurisdiction
+    "type": "Polygon",
+    "coordinates": [[[22.5, 59.0], [28.0, 59.0], [28.0, 60.6], [22.5, 60.6], [22.5, 59.0]]],
+}
+
+
+class MovableClock:
+    def __init__(self) -> None:
+        self.moment = datetime.now(UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self.moment
+
+    def advance(self, delta: timedelta) -> None:
+        with self._lock:
+            self.moment += delta
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver: records every request; answers with ``status``."""
+
+    url: str
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    status: int = 204
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    port = free_port()
+    state = Receiver(f"http://127.0.0.1:{port}/hook")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["content-length"]))
+            state.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(state.status)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    httpd.shutdown()
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+def node(
+    database_url: str, tmp_path: Path, clock: MovableClock, mailbox: tuple[Mailbox, int]
+) -> Iterator[Node]:
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        node_name="test-node",
+        worker="off",  # the tests drive the worker themselves
+        outbound_allowlist="127.0.0.0/8",
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox[1],
+        secretariat="SEC",
+    )
+    built = build(settings, clock=clock)
+    yield built
+    built.close()
+
+
+def _send(server: LiveServer, token: str, xml: bytes, **params: str) -> dict[str, Any]:
+    with server.client(token) as client:
+        response = client.post(
+            "/api/v1/alerts",
+            content=xml,
+            headers={"content-type": "application/cap+xml"},
+            params=params,
+        )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def _subscribe(server: LiveServer, token: str, body: dict[str, Any]) -> dict[str, Any]:
+    with server.client(token) as client:
+        response = client.post("/api/v1/subscriptions", json=body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+@pytest.fixture
+def agency(node: Node, region: Region) -> Region:
+    node.identity.add_agency("EE", "Environmental Board", "environment", GULF)
+    return region
+
+
+def test_an_agency_gets_exactly_the_alert_inside_its_region_by_webhook_and_email(
+    node: Node, server: LiveServer, agency: Region, receiver: Receiver, mailbox: Any
+) -> None:
+    box, _port = mailbox
+    created = _subscribe(
+        server,
+        agency.tokens["EE:focal-point"],
+        {
+            "name": "Gulf of Finland",
+            "agency": "Environmental Board",
+            "endpoints": [
+                {"kind": "webhook", "url": receiver.url},
+                {"kind": "email", "address": "duty@env.example.ee", "format": "xml"},
+            ],
+        },
+    )
+    assert created["filter"]["area"]["type"] == "Polygon"  # the jurisdiction, copied in
+    secret = created["endpoints"][0]["secret"]
+
+    inside = _send(server, agency.tokens["LV:focal-point"], alert_xml("in-1", polygon=INSIDE))
+    _send(server, agency.tokens["LV:focal-point"], alert_xml("out-1", polygon=OUTSIDE))
+    node.worker.drain()
+
+    assert len(receiver.requests) == 1
+    headers, body = receiver.requests[0]
+    payload = standardwebhooks.Webhook(secret).verify(body, headers)
+    assert payload["record_id"] == inside["record_id"]
+    assert payload["log_index"] == inside["log_index"]
+    assert payload["alert"]["identifier"] == "in-1"
+    assert headers["accord-record-id"] == inside["record_id"]
+    assert len(box.messages) == 1
+    message = box.messages[0]
+    assert "Storm warning" in message["subject"]
+    attachments = [p for p in message.walk() if p.get_filename() == "alert.xml"]
+    assert b"<identifier>in-1</identifier>" in attachments[0].get_payload(decode=True)
+
+
+def test_retries_keep_the_webhook_id_and_gone_disables_the_endpoint(
+    node: Node, server: LiveServer, agency: Region, receiver: Receiver, clock: MovableClock
+) -> None:
+    _subscribe(
+        server,
+        agency.tokens["EE:focal-point"],
+        {"name": "all", "endpoints": [{"kind": "webhook", "url": receiver.url}]},
+    )
+    receiver.status = 503
+    sent = _send(server, agency.tokens["LV:focal-point"], alert_xml("retry-1"))
+    node.worker.drain()
+    clock.advance(timedelta(seconds=6))
+    node.worker.drain()
+    assert len(receiver.requests) == 2
+    assert receiver.requests[0][0]["webhook-id"] == receiver.requests[1][0]["webhook-id"]
+
+    with server.client(agency.tokens["EE:focal-point"]) as client:
+        history = client.get(f"/api/v1/alerts/{sent['record_id']}/deliveries").json()
+    assert [h["status"] for h in history[0]["history"]] == [503, 503]
+    assert history[0]["state"] == "pending"
+
+    receiver.status = 410
+    clock.advance(timedelta(minutes=6))
+    node.worker.drain()
+    with server.client(agency.tokens["EE:focal-point"]) as client:
+        subscription = client.get("/api/v1/subscriptions").json()[0]
+        history = client.get(f"/api/v1/alerts/{sent['record_id']}/deliveries").json()
+    assert subscription["endpoints"][0]["state"] == "disabled"
+    assert history[0]["state"] == "failed"
+
+    _send(server, agency.tokens["LV:focal-point"], alert_xml("after-gone"))
+    node.worker.drain()
+    assert len(receiver.requests) == 3  # nothing more goes to a disabled endpoint
+
+
+def test_status_rules_exercise_test_and_draft(
+    node: Node, server: LiveServer, agency: Region, receiver: Receiver
+) -> None:
+    _subscribe(
+        server,
+        agency.tokens["EE:focal-point"],
+        {"name": "plain", "endpoints": [{"kind": "webhook", "url": receiver.url}]},
+    )
+    _subscribe(
+        server,
+        agency.tokens["EE:analyst"],
+        {
+            "name": "drills",
+            "filter": {"exercises": True},
+            "endpoints": [{"kind": "webhook", "url": receiver.url + "?drills", "test": True}],
+        },
+    )
+    sender = agency.tokens["LV:focal-point"]
+    _send(server, sender, alert_xml("ex-1", status="Exercise"))
+    _send(server, sender, alert_xml("test-1", status="Test"))
+    node.worker.drain()
+    got = sorted(
+        (json.loads(body)["alert"]["identifier"], headers.get("accord-status"))
+        for headers, body in receiver.requests
+    )
+    assert got == [("ex-1", "Exercise"), ("test-1", "Test")]
+    assert all(json.loads(b)["exercise"] == (json.loads(b)["alert"]["status"] == "Exercise")
+               for _h, b in receiver.requests)
+
+
+def test_a_subscription_never_delivers_what_its_owner_may_not_read(
+    node: Node, server: LiveServer, agency: Region, receiver: Receiver
+) -> None:
+    _subscribe(
+        server,
+        agency.tokens["EE:observer"],
+        {"name": "everything", "endpoints": [{"kind": "webhook", "url": receiver.url}]},
+    )
+    sender = agency.tokens["LV:focal-point"]
+    _send(server, sender, alert_xml("amber-strict", scope="Restricted"), tlp="AMBER+STRICT")
+    _send(server, sender, alert_xml("red-for-ee", scope="Private"), tlp="RED", audience="EE")
+    _send(server, sender, alert_xml("amber-lt", scope="Restricted"), tlp="AMBER", audience="LT")
+    _send(server, sender, alert_xml("green", scope="Restricted"), tlp="GREEN")
+    node.worker.drain()
+    got = [json.loads(body)["alert"]["identifier"] for _h, body in receiver.requests]
+    assert got == ["green"]  # an observer reads none of the others
+
+
+def test_unanswered_alert_escalates_once_per_step_and_the_board_shows_it(
+    node: Node, server: LiveServer, agency: Region, receiver: Receiver, clock: MovableClock
+) -> None:
+    node.identity.add_user("sec-duty", "analyst", "SEC")
+    sec_token = node.identity.issue_token("sec-duty")["token"]
+    for token, name in (
+        (agency.tokens["EE:analyst"], "desk"),
+        (agency.tokens["EE:focal-point"], "focal"),
+        (sec_token, "secretariat"),
+    ):
+        _subscribe(
+            server,
+            token,
+            {
+                "name": name,
+                "filter": {"min_severity": "Extreme"} if name == "desk" else {"senders": ["x"]},
+                "endpoints": [{"kind": "webhook", "url": f"{receiver.url}?{name}"}],
+            },
+        )
+    sent = _send(
+        server,
+        agency.tokens["LV:focal-point"],
+        alert_xml("urgent-1", urgency="Immediate", severity="Extreme"),
+    )
+    node.worker.drain()
+
+    def reasons() -> list[str]:
+        return [json.loads(body)["type"] for _h, body in receiver.requests]
+
+    assert reasons() == ["alert"]
+    for minutes, expected in ((16, "renotify"), (15, "escalation"), (15, "escalation")):
+        clock.advance(timedelta(minutes=minutes))
+        node.worker.drain()
+        node.worker.drain()  # a second round fires nothing twice
+        assert reasons()[-1] == expected
+    steps = [json.loads(b).get("escalation", {}).get("step") for _h, b in receiver.requests]
+    assert steps == [None, "renotify", "focal-point", "secretariat"]
+
+    with server.client(agency.tokens["EE:focal-point"]) as client:
+        board = client.get(f"/api/v1/alerts/{sent['record_id']}/responses").json()
+        ack = client.post(f"/api/v1/alerts/{sent['record_id']}/ack", json={"note": "seen"})
+        decided = client.post(
+            f"/api/v1/alerts/{sent['record_id']}/responses",
+            json={"decision": "responding", "what": "two patrol vessels"},
+        )
+        refused = client.post(
+            f"/api/v1/alerts/{sent['record_id']}/responses", json={"decision": "no-action"}
+        )
+        after = client.get(f"/api/v1/alerts/{sent['record_id']}/responses").json()
+    (recipient,) = board["recipients"]
+    assert recipient["participant"] == "EE" and recipient["overdue"] is True
+    # 46 minutes in: the acknowledge ladder (15 min) has run; the respond one (60) has not.
+    assert [(e["kind"], e["step"]) for e in recipient["escalations"]] == [
+        ("acknowledge", "renotify"),
+        ("acknowledge", "focal-point"),
+        ("acknowledge", "secretariat"),
+    ]
+    assert ack.status_code == 201 and decided.status_code == 201
+    assert refused.status_code == 422
+    assert [e["location"] for e in refused.json()["errors"]] == ["/reason"]
+    assert [r["kind"] for r in after["responses"]] == ["acknowledge", "decision"]
+    assert after["responses"][1]["detail"]["what"] == "two patrol vessels"
+    assert after["recipients"][0]["acknowledged_at"] is not None
+
+    count = len(receiver.requests)
+    clock.advance(timedelta(hours=3))
+    node.worker.drain()
+    assert len(receiver.requests) == count  # answered: the ladder stopped
+
+
+def test_a_cap_ack_acknowledges_for_its_author(
+    node: Node, server: LiveServer, agency: Region, receiver: Receiver
+) -> None:
+    _subscribe(
+        server,
+        agency.tokens["EE:focal-point"],
+        {"name": "all", "endpoints": [{"kind": "webhook", "url": receiver.url}]},
+    )
+    sent = _send(server, agency.tokens["LV:focal-point"], alert_xml("to-ack"))
+    reference = "warnings@met.example,to-ack,2026-11-01T12:00:00+00:00"
+    _send(
+        server,
+        agency.tokens["EE:focal-point"],
+        alert_xml("ack-1", msg_type="Ack", references=reference, sender="ops@ee.example"),
+    )
+    with server.client(agency.tokens["EE:focal-point"]) as client:
+        board = client.get(f"/api/v1/alerts/{sent['record_id']}/responses").json()
+    assert board["responses"][0]["detail"]["via"] == "cap-ack"
+    assert board["recipients"][0]["acknowledged_at"] is not None
+
+
+def test_bad_subscriptions_are_refused_naming_every_problem(
+    server: LiveServer, agency: Region
+) -> None:
+    with server.client(agency.tokens["EE:focal-point"]) as client:
+        response = client.post(
+            "/api/v1/subscriptions",
+            json={
+                "name": "",
+                "filter": {"categories": ["Weather"], "min_severity": "Huge", "colour": "red"},
+                "endpoints": [{"kind": "webhook", "url": "ftp://x"}, {"kind": "pigeon"}],
+            },
+        )
+        listed = client.get("/api/v1/subscriptions").json()
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    locations = {e["location"] for e in response.json()["errors"]}
+    assert {
+        "/name",
+        "/endpoints/0/url",
+        "/endpoints/1/kind",
+        "/filter.categories[0]",
+        "/filter.min_severity",
+        "/filter.colour",
+    } <= locations
+    assert listed == []
+
+
+def test_others_cannot_see_or_change_a_subscription(server: LiveServer, agency: Region) -> None:
+    created = _subscribe(
+        server,
+        agency.tokens["EE:focal-point"],
+        {"name": "mine", "endpoints": [{"kind": "webhook", "url": "https://hooks.example.ee/x"}]},
+    )
+    with server.client(agency.tokens["LV:focal-point"]) as client:
+        assert client.get(f"/api/v1/subscriptions/{created['id']}").status_code == 404
+        assert client.delete(f"/api/v1/subscriptions/{created['id']}").status_code == 404
+        endpoint = created["endpoints"][0]["id"]
+        assert client.post(f"/api/v1/endpoints/{endpoint}/rotate-secret").status_code == 404
+        assert client.get("/api/v1/subscriptions").json() == []
+        assert client.get("/api/v1/deliveries").status_code == 403
+
+
+def test_rotated_secrets_sign_together_during_the_overlap(
+    node: Node, server: LiveServer, agency: Region, receiver: Receiver
+) -> None:
+    created = _subscribe(
+        server,
+        agency.tokens["EE:focal-point"],
+        {"name": "all", "endpoints": [{"kind": "webhook", "url": receiver.url}]},
+    )
+    old = created["endpoints"][0]["secret"]
+    with server.client(agency.tokens["EE:focal-point"]) as client:
+        rotated = client.post(
+            f"/api/v1/endpoints/{created['endpoints'][0]['id']}/rotate-secret",
+            json={"overlap_hours": 1},
+        ).json()
+    _send(server, agency.tokens["LV:focal-point"], alert_xml("rotated"))
+    node.worker.drain()
+    headers, body = receiver.requests[0]
+    standardwebhooks.Webhook(old).verify(body, headers)
+    standardwebhooks.Webhook(rotated["secret"]).verify(body, headers)
+
+
+def test_loopback_webhooks_are_refused_without_the_allowlist(
+    database_url: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    settings = Settings(data_dir=tmp_path / "strict", database_url=database_url, worker="off")
+    strict = build(settings)
+    try:
+        strict.identity.add_participant("EE", "EE", "state")
+        strict.identity.add_user("ee", "focal-point", "EE")
+        account = strict.identity.authenticate(strict.identity.issue_token("ee")["token"])
+        strict.subscriptions.create(
+            account, {"name": "x", "endpoints": [{"kind": "webhook", "url": receiver.url}]}
+        )
+        (document,) = read_cap_xml(alert_xml("loop"))
+        incoming = IncomingAlert(document.alert, document.xml, "application/cap+xml")
+        strict.alerts.issue(account, [incoming], tlp=[None], audience=[None])
+        strict.worker.drain()
+        with strict.engine.connect() as connection:
+            state, error = connection.execute(
+                text("SELECT state, last_error FROM deliveries")
+            ).one()
+    finally:
+        strict.close()
+    assert receiver.requests == []
+    assert state == "failed"
+    assert "loopback" in error
