@@ -83,7 +83,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list[email.message.Message] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 OK"
 
@@ -245,8 +245,10 @@ def test_status_rules_exercise_test_and_draft(
         for headers, body in receiver.requests
     )
     assert got == [("ex-1", "Exercise"), ("test-1", "Test")]
-    assert all(json.loads(b)["exercise"] == (json.loads(b)["alert"]["status"] == "Exercise")
-               for _h, b in receiver.requests)
+    assert all(
+        json.loads(b)["exercise"] == (json.loads(b)["alert"]["status"] == "Exercise")
+        for _h, b in receiver.requests
+    )
 
 
 def test_a_subscription_never_delivers_what_its_owner_may_not_read(
@@ -317,14 +319,16 @@ def test_unanswered_alert_escalates_once_per_step_and_the_board_shows_it(
         )
         after = client.get(f"/api/v1/alerts/{sent['record_id']}/responses").json()
     (recipient,) = board["recipients"]
-    assert recipient["participant"] == "EE" and recipient["overdue"] is True
+    assert recipient["participant"] == "EE"
+    assert recipient["overdue"] is True
     # 46 minutes in: the acknowledge ladder (15 min) has run; the respond one (60) has not.
     assert [(e["kind"], e["step"]) for e in recipient["escalations"]] == [
         ("acknowledge", "renotify"),
         ("acknowledge", "focal-point"),
         ("acknowledge", "secretariat"),
     ]
-    assert ack.status_code == 201 and decided.status_code == 201
+    assert ack.status_code == 201
+    assert decided.status_code == 201
     assert refused.status_code == 422
     assert [e["location"] for e in refused.json()["errors"]] == ["/reason"]
     assert [r["kind"] for r in after["responses"]] == ["acknowledge", "decision"]

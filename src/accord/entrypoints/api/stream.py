@@ -36,6 +36,7 @@ router = APIRouter(prefix="/api/v1", tags=["delivery"])
 PAGE = 500
 POLL_SECONDS = 1.0
 MAX_BACKLOG = 5000
+PING_SECONDS = 15  # keeps proxies from closing a quiet stream
 _TEST_STATUSES = frozenset({"Test", "System"})
 
 
@@ -155,7 +156,9 @@ async def stream(
     listener = Listener(chosen, test)
     hub = hub_of(request)
     joined_at = hub.join(listener)
-    return EventSourceResponse(_events(request, hub, listener, last_event_id, joined_at), ping=15)
+    return EventSourceResponse(
+        _events(request, hub, listener, last_event_id, joined_at), ping=PING_SECONDS
+    )
 
 
 async def _events(
