@@ -7,7 +7,7 @@ import email
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -72,7 +72,10 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, *args: object) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 256  # several workers connect at once
+
+    httpd = Server(("127.0.0.1", port), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield state
@@ -450,3 +453,44 @@ def test_loopback_webhooks_are_refused_without_the_allowlist(
     assert receiver.requests == []
     assert state == "failed"
     assert "loopback" in error
+
+
+def test_several_workers_never_send_one_delivery_twice(
+    node: Node,
+    database_url: str,
+    tmp_path: Path,
+    clock: MovableClock,
+    agency: Region,
+    receiver: Receiver,
+) -> None:
+    """Four workers (each its own engine, as separate processes would have) drain one
+    outbox at once: every delivery is sent exactly once."""
+    account = node.identity.authenticate(agency.tokens["EE:focal-point"])
+    for name in ("a", "b"):
+        node.subscriptions.create(
+            account, {"name": name, "endpoints": [{"kind": "webhook", "url": receiver.url}]}
+        )
+    sender = node.identity.authenticate(agency.tokens["LV:focal-point"])
+    items = []
+    for n in range(150):
+        (document,) = read_cap_xml(alert_xml(f"many-{n}"))
+        items.append(IncomingAlert(document.alert, document.xml, "application/cap+xml"))
+    node.alerts.issue(sender, items, tlp=[None] * 150, audience=[None] * 150)
+    settings = Settings(
+        data_dir=tmp_path, database_url=database_url, worker="off", outbound_allowlist="127.0.0.0/8"
+    )
+    workers = [build(settings, clock=clock, migrate_schema=False) for _ in range(4)]
+    for extra in workers:
+        extra.worker.settings = replace(extra.worker.settings, batch=10)
+    try:
+        threads = [threading.Thread(target=w.worker.drain) for w in workers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    finally:
+        for extra in workers:
+            extra.close()
+    ids = [headers["webhook-id"] for headers, _body in receiver.requests]
+    assert len(ids) == 300
+    assert len(set(ids)) == 300

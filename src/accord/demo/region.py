@@ -421,3 +421,41 @@ def _message(
 
 def _cap_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def unanswered_alert(now: datetime) -> DemoAlert:
+    """An Immediate, Extreme alert sent to Estonia's desks that nobody answers, so the
+    demo shows escalation: seeded as if sent 50 minutes before the node starts."""
+    sent = now.replace(microsecond=0)
+    info = Info(
+        language="en-GB",
+        categories=("Safety",),
+        event="Chemical release",
+        response_types=("Shelter",),
+        urgency="Immediate",
+        severity="Extreme",
+        certainty="Observed",
+        effective=_cap_time(sent),
+        expires=_cap_time(sent + timedelta(hours=12)),
+        sender_name="Latvian State Fire and Rescue Service",
+        headline="Ammonia cloud drifting north from the port of Ainaži",
+        description="A tank leak at the port; the cloud is moving towards Estonia's "
+        "south-western coast. Keep windows closed.",
+        areas=(
+            Area(
+                area_desc="Ainaži to Häädemeeste",
+                polygons=(_box(57.85, 24.3, 58.15, 24.6),),
+            ),
+        ),
+    )
+    alert = Alert(
+        identifier="DEMO-LV-UNANSWERED",
+        sender="vugd@lv.example",
+        sent=_cap_time(sent),
+        status="Actual",
+        msg_type="Alert",
+        scope="Restricted",
+        restriction="TLP:GREEN",
+        infos=(info,),
+    )
+    return DemoAlert("LV", alert, "GREEN", ())

@@ -7,24 +7,51 @@ are shown once and never stored.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from accord.adapters.cap_xml import alert_to_xml, read_cap_xml
+from accord.adapters.clock import SystemClock
 from accord.bootstrap import Node, build
 from accord.config import Settings
-from accord.demo.region import OBSERVERS, SECRETARIAT, STATES, demo_alerts
+from accord.demo.region import (
+    OBSERVERS,
+    SECRETARIAT,
+    STATES,
+    DemoAlert,
+    demo_alerts,
+    unanswered_alert,
+)
 from accord.errors import AccordError
 from accord.services.alerts import IncomingAlert
 
 DEMO_USERS = ("focal", "analyst")
+# Seeding happens "earlier", so the demo's unanswered alert is past its deadlines (15 min
+# to acknowledge: re-notified at 15, focal points at 30, secretariat at 45) when the node
+# starts: two steps fire at once, the third five minutes later.
+SEEDED_AGO = timedelta(minutes=40)
+INBOX = "http://127.0.0.1:8025"
 
 
-def prepare_demo(settings: Settings) -> dict[str, Any]:
-    node = build(settings)
+class _Earlier:
+    def __init__(self, by: timedelta) -> None:
+        self._by = by
+        self._system = SystemClock()
+
+    def now(self) -> datetime:
+        return self._system.now() - self._by
+
+
+def prepare_demo(settings: Settings, inbox: str = INBOX) -> dict[str, Any]:
+    path = settings.data_dir / "demo.json"
+    previous = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    secrets: dict[str, str] = previous.get("webhook_secrets", {})
+    node = build(settings, clock=_Earlier(SEEDED_AGO))
     try:
         if not node.identity.list_participants():
             seed(node)
+            secrets = seed_delivery(node, inbox)
         tokens = {
             "admin": node.identity.issue_token("admin", "demo")["token"],
             **{
@@ -43,9 +70,11 @@ def prepare_demo(settings: Settings) -> dict[str, Any]:
         "url": settings.resolved_public_url,
         "admin_token": tokens["admin"],
         "tokens": tokens,
-        "demo_json": str((settings.data_dir / "demo.json").resolve()),
+        "webhook_secrets": secrets,
+        "inbox": inbox,
+        "demo_json": str(path.resolve()),
     }
-    _write(settings.data_dir / "demo.json", info)
+    _write(path, info)
     return info
 
 
@@ -78,34 +107,70 @@ def seed(node: Node) -> int:
     return _seed_alerts(node)
 
 
-def _seed_alerts(node: Node) -> int:
-    accounts = {
+def seed_delivery(node: Node, inbox: str = INBOX) -> dict[str, str]:
+    """Estonia's rescue desk subscribed to severe alerts on its territory, and the
+    secretariat's watch (where escalations end), both delivering to `accord inbox`; then
+    one urgent alert to Estonia that nobody answers. Returns the webhook secrets."""
+    identity = node.identity
+    desk = identity.authenticate(identity.issue_token("ee-analyst", "demo seeding")["token"])
+    watch = identity.authenticate(identity.issue_token("admin", "demo seeding")["token"])
+    secrets = {}
+    for account, name, body in (
+        (
+            desk,
+            "ee-desk",
+            {"filter": {"min_severity": "Severe"}, "agency": "Estonian Rescue Board"},
+        ),
+        (watch, "secretariat", {"filter": {"senders": ["nobody@bsrc.example"]}}),
+    ):
+        created = node.subscriptions.create(
+            account,
+            {
+                "name": f"demo: {name}",
+                **body,
+                "endpoints": [{"kind": "webhook", "url": f"{inbox}/hooks/{name}"}],
+            },
+        )
+        secrets[name] = next(iter(created.secrets.values()))
+    _issue(node, unanswered_alert(node.clock.now()), _focal_accounts(node))
+    return secrets
+
+
+def _focal_accounts(node: Node) -> dict[str, Any]:
+    return {
         code: node.identity.authenticate(
             node.identity.issue_token(f"{code.lower()}-focal", "demo seeding")["token"]
         )
         for code, *_ in STATES
     }
-    accepted = 0
-    for message in demo_alerts(node.clock.now()):
-        (document,) = read_cap_xml(alert_to_xml(message.alert))
-        incoming = IncomingAlert(
-            document.alert,
-            document.xml,
-            "application/cap+xml",
-            document.signature.status,
-            document.signature.detail,
-            document.warnings,
-        )
-        (result,) = node.alerts.issue(
-            accounts[message.author],
-            [incoming],
-            tlp=[message.tlp],
-            audience=[list(message.audience)],
-        )
-        if isinstance(result, AccordError):
-            raise result
-        accepted += 1
-    return accepted
+
+
+def _issue(node: Node, message: DemoAlert, accounts: dict[str, Any]) -> None:
+    (document,) = read_cap_xml(alert_to_xml(message.alert))
+    incoming = IncomingAlert(
+        document.alert,
+        document.xml,
+        "application/cap+xml",
+        document.signature.status,
+        document.signature.detail,
+        document.warnings,
+    )
+    (result,) = node.alerts.issue(
+        accounts[message.author],
+        [incoming],
+        tlp=[message.tlp],
+        audience=[list(message.audience)],
+    )
+    if isinstance(result, AccordError):
+        raise result
+
+
+def _seed_alerts(node: Node) -> int:
+    accounts = _focal_accounts(node)
+    messages = demo_alerts(node.clock.now())
+    for message in messages:
+        _issue(node, message, accounts)
+    return len(messages)
 
 
 def _write(path: Path, info: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ Errors become one line on stderr that says what to do, and an exit code chosen i
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -111,23 +112,41 @@ def demo(
         "accord-demo"
     ),
     seed_only: Annotated[bool, typer.Option(help="Seed, write demo.json, do not serve.")] = False,
+    inbox_port: Annotated[
+        int, typer.Option(help="Where `accord inbox` listens (webhooks; SMTP on the next port).")
+    ] = 8025,
 ) -> None:
     """Start a node seeded with a demo region; prints its URL and an admin token."""
     from accord.demo.seed import prepare_demo
     from accord.entrypoints.cli.server import run_server
 
-    settings = load_settings(data_dir=data_dir, host=host, port=port, database_url="")
-    info = prepare_demo(settings)
+    settings = load_settings(
+        data_dir=data_dir, host=host, port=port, database_url="", **_demo_defaults(inbox_port)
+    )
+    info = prepare_demo(settings, inbox=f"http://127.0.0.1:{inbox_port}")
     typer.echo(f"Accord demo node: {info['url']}")
     typer.echo(f"Admin token:      {info['admin_token']}")
     typer.echo(f"Written to:       {info['demo_json']}")
+    typer.echo(f"Deliveries go to: {info['inbox']} (run `accord inbox` to watch them)")
     sys.stdout.flush()
     if not seed_only:
         run_server(settings)
 
 
+def _demo_defaults(inbox_port: int) -> dict[str, Any]:
+    """The demo delivers to `accord inbox` on this machine and escalates to its
+    secretariat; an ACCORD_* variable set by the user still wins."""
+    defaults: dict[str, Any] = {
+        "outbound_allowlist": "127.0.0.0/8,::1/128",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": inbox_port + 1,
+        "secretariat": "BSRC",
+    }
+    return {k: v for k, v in defaults.items() if f"ACCORD_{k.upper()}" not in os.environ}
+
+
 def _register_subcommands() -> None:
-    from accord.entrypoints.cli import admin, alerts, audit, cap, delivery, keys
+    from accord.entrypoints.cli import admin, alerts, audit, cap, delivery, inbox, keys
 
     app.add_typer(cap.app, name="cap", help="Validate and convert CAP 1.2 files.")
     app.add_typer(alerts.app, name="alert", help="Send and list alerts on a node.")
@@ -139,6 +158,7 @@ def _register_subcommands() -> None:
     app.add_typer(delivery.subscription, name="subscription")
     app.add_typer(delivery.delivery, name="delivery")
     app.command("worker")(delivery.worker)
+    app.command("inbox")(inbox.inbox)
 
 
 _register_subcommands()
