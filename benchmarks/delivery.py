@@ -1,6 +1,7 @@
-"""Routing and delivery benchmark: matching cost and webhook throughput, each beside a floor.
+"""Routing and delivery benchmark: matching, webhooks and the live stream, each beside a floor.
 
     .venv/bin/python benchmarks/delivery.py [--subscriptions 10000] [--deliveries 2000]
+        [--listeners 1000] [--only matching|webhooks|stream]
 
 - matching: 10,000 subscriptions whose areas are county-sized polygons of 64-256 vertices
   spread over Europe (with random attribute filters and readers); alerts with a typical
@@ -9,13 +10,24 @@
 - webhooks: a node's worker sending N signed deliveries to 32 loopback receivers (outbox
   claim, render, sign, POST, record each attempt, SQLite) beside a bare loop of the same
   number of unsigned POSTs of the same bodies over one keep-alive client, same concurrency.
+- stream: 1,000 listeners on `GET /api/v1/stream` of a real `accord serve` process (each
+  authenticated, scope and filter applied); 20 alerts sent one by one; latency from the
+  start of the POST that sends an alert to its arrival at each listener. Floor: a bare
+  Starlette + sse-starlette fan-out of the same bytes (benchmarks/sse_floor.py) measured
+  the same way.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import gc
+import json
+import os
 import random
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -23,6 +35,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 from shapely.geometry import Point
@@ -172,13 +185,191 @@ def bench_webhooks(deliveries: int, receivers: int = 32) -> None:
     print(f"  bare POST loop  {floor:8.0f} posts/s (floor)   ratio {accord_rate / floor:.2f}×")
 
 
+async def _listen(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str], log: list[float], ready: Any
+) -> None:
+    async with client.stream("GET", url, headers=headers) as response:
+        ready()
+        async for line in response.aiter_lines():
+            if line.startswith("data:"):
+                log.append(time.perf_counter())
+
+
+async def _fan_out(
+    stream_url: str,
+    headers: dict[str, str],
+    send: Any,
+    listeners: int,
+    events: int,
+) -> list[float]:
+    """Connect ``listeners``, send ``events`` one by one, return every latency (ms)."""
+    logs: list[list[float]] = [[] for _ in range(listeners)]
+    connected = 0
+
+    def ready() -> None:
+        nonlocal connected
+        connected += 1
+
+    gc.collect()
+    gc.freeze()  # the measuring client must not stall all its streams in one GC pass
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(60, read=None), limits=limits) as client:
+        tasks = [
+            asyncio.create_task(_listen(client, stream_url, headers, logs[i], ready))
+            for i in range(listeners)
+        ]
+        while connected < listeners:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1)
+        sent_at = []
+        posts: list[float] = []
+        for n in range(events):
+            sent_at.append(time.perf_counter())
+            await asyncio.to_thread(send, n)
+            posts.append((time.perf_counter() - sent_at[-1]) * 1000)
+            await asyncio.sleep(0.3)
+        await asyncio.sleep(2)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    latencies = []
+    per_event: list[list[float]] = [[] for _ in range(events)]
+    for log in logs:
+        for n, received in enumerate(log[:events]):
+            latencies.append((received - sent_at[n]) * 1000)
+            per_event[n].append(latencies[-1])
+    if os.environ.get("ACCORD_BENCH_DETAIL"):
+        print("  per event (min/max ms):", [f"{min(v):.0f}/{max(v):.0f}" for v in per_event if v])
+        print("  sending POSTs (ms):", [f"{t:.0f}" for t in posts])
+    missing = listeners * events - len(latencies)
+    if missing:
+        print(f"  ({missing} events did not arrive)")
+    return latencies
+
+
+def _serve(args: list[str], env: dict[str, str], url: str) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{args} did not start")
+
+
+def _percentiles(values: list[float]) -> str:
+    ordered = sorted(values)
+    p50 = ordered[len(ordered) // 2]
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return f"p50 {p50:7.1f} ms  p99 {p99:7.1f} ms"
+
+
+def bench_stream(listeners: int, events: int = 20) -> None:
+    root = Path(__file__).resolve().parents[1]
+    bin_dir = Path(sys.executable).parent
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        node = build(Settings(data_dir=data))
+        node.identity.add_participant("EE", "EE", "state")
+        node.identity.add_participant("LV", "LV", "state")
+        node.identity.add_user("ee", "analyst", "EE")
+        node.identity.add_user("lv", "focal-point", "LV")
+        reader = node.identity.issue_token("ee")["token"]
+        sender = node.identity.issue_token("lv")["token"]
+        node.close()
+        port = _free_port()
+        env = {**os.environ, "ACCORD_DATA_DIR": tmp, "ACCORD_PORT": str(port)}
+        env["ACCORD_CONFIG"] = str(data / "none.toml")
+        env.update(json.loads(os.environ.get("ACCORD_BENCH_ENV", "{}")))
+        url = f"http://127.0.0.1:{port}"
+        server = _serve([str(bin_dir / "accord"), "serve"], env, f"{url}/healthz")
+        bodies = [alert_xml(f"stream-{n}") for n in range(events)]
+        try:
+            with httpx.Client(headers={"Authorization": f"Bearer {sender}"}) as poster:
+
+                def send(n: int) -> None:
+                    response = poster.post(
+                        f"{url}/api/v1/alerts",
+                        content=bodies[n],
+                        headers={"content-type": "application/cap+xml"},
+                    )
+                    response.raise_for_status()
+
+                accord = asyncio.run(
+                    _fan_out(
+                        f"{url}/api/v1/stream",
+                        {"Authorization": f"Bearer {reader}"},
+                        send,
+                        listeners,
+                        events,
+                    )
+                )
+                payload = poster.get(
+                    f"{url}/api/v1/alerts", headers={"Authorization": f"Bearer {reader}"}
+                ).json()["items"][0]
+        finally:
+            server.terminate()
+            server.wait()
+    floor_port = _free_port()
+    floor_url = f"http://127.0.0.1:{floor_port}"
+    floor_server = _serve(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "benchmarks.sse_floor:app",
+            "--port",
+            str(floor_port),
+            "--log-level",
+            "warning",
+        ],
+        {**os.environ, "PYTHONPATH": str(root)},
+        f"{floor_url}/listeners",
+    )
+    data_bytes = json.dumps(payload).encode()
+    try:
+        with httpx.Client() as poster:
+            floor = asyncio.run(
+                _fan_out(
+                    f"{floor_url}/stream",
+                    {},
+                    lambda _n: poster.post(f"{floor_url}/publish", content=data_bytes),
+                    listeners,
+                    events,
+                )
+            )
+    finally:
+        floor_server.terminate()
+        floor_server.wait()
+    print(f"stream, {listeners:,} listeners x {events} alerts (latency from the sending POST):")
+    print(f"  accord /api/v1/stream   {_percentiles(accord)}")
+    print(f"  bare SSE fan-out floor  {_percentiles(floor)}")
+    ratio = sorted(accord)[int(len(accord) * 0.99)] / sorted(floor)[int(len(floor) * 0.99)]
+    print(f"  p99 ratio {ratio:.2f}x the floor")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscriptions", type=int, default=10_000)
     parser.add_argument("--deliveries", type=int, default=2_000)
+    parser.add_argument("--listeners", type=int, default=1_000)
+    parser.add_argument("--only", choices=("matching", "webhooks", "stream"))
     args = parser.parse_args()
-    bench_matching(args.subscriptions)
-    bench_webhooks(args.deliveries)
+    if args.only in (None, "matching"):
+        bench_matching(args.subscriptions)
+    if args.only in (None, "webhooks"):
+        bench_webhooks(args.deliveries)
+    if args.only in (None, "stream"):
+        bench_stream(args.listeners)
 
 
 if __name__ == "__main__":

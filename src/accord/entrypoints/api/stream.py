@@ -16,9 +16,10 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
+from sse_starlette import ServerSentEvent
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -43,7 +44,7 @@ _TEST_STATUSES = frozenset({"Test", "System"})
 @dataclass(frozen=True, slots=True)
 class StreamEvent:
     position: int
-    data: str
+    wire: bytes  # the event as sent: encoded once, written to every listener that wants it
     routed: RoutedAlert
 
 
@@ -119,7 +120,8 @@ class StreamHub:
         data = json.dumps(
             alert_json(view, self._node.alerts.thread_state(view)), ensure_ascii=False
         )
-        return StreamEvent(row.position, data, routed_alert(alert, row.scope, row.author))
+        wire = ServerSentEvent(data=data, id=str(row.position), event="alert").encode()
+        return StreamEvent(row.position, wire, routed_alert(alert, row.scope, row.author))
 
 
 def hub_of(request: Request) -> StreamHub:
@@ -163,7 +165,7 @@ async def stream(
 
 async def _events(
     request: Request, hub: StreamHub, listener: Listener, resume_after: int | None, joined_at: int
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncIterator[bytes]:
     node = node_of(request)
     try:
         cursor = resume_after if resume_after is not None else joined_at
@@ -186,5 +188,5 @@ async def _events(
         hub.leave(listener)
 
 
-def _sse(event: StreamEvent) -> dict[str, Any]:
-    return {"id": str(event.position), "event": "alert", "data": event.data}
+def _sse(event: StreamEvent) -> bytes:
+    return event.wire
