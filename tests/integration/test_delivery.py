@@ -360,9 +360,14 @@ def test_a_cap_ack_acknowledges_for_its_author(
         alert_xml("ack-1", msg_type="Ack", references=reference, sender="ops@ee.example"),
     )
     with server.client(agency.tokens["EE:focal-point"]) as client:
+        client.post(
+            f"/api/v1/alerts/{sent['record_id']}/responses", json={"decision": "monitoring"}
+        )
         board = client.get(f"/api/v1/alerts/{sent['record_id']}/responses").json()
-    assert board["responses"][0]["detail"]["via"] == "cap-ack"
-    assert board["recipients"][0]["acknowledged_at"] is not None
+        assert board["responses"][0]["detail"]["via"] == "cap-ack"
+        assert board["recipients"][0]["acknowledged_at"] is not None
+        assert node.responses.rebuild() == 2
+        assert client.get(f"/api/v1/alerts/{sent['record_id']}/responses").json() == board
 
 
 def test_bad_subscriptions_are_refused_naming_every_problem(

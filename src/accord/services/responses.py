@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from accord.domain.alerts import cap_json
 from accord.domain.identity import Role
 from accord.domain.routing.deadlines import stale_since
 from accord.domain.routing.matching import routed_alert
+from accord.domain.sharing import Reader
 from accord.errors import InvalidInputError, NotFoundError, PermissionDeniedError, Problem
 from accord.services.delivery_ports import DeliveryRow, ResponseRow
+from accord.services.alerts import ALERT_RECORD_KIND
 from accord.services.log import LogService
 from accord.services.ports import Account, AlertRow, Clock, UnitOfWork, UnitOfWorkFactory
 from accord.services.records import RecordWriter
@@ -34,6 +37,7 @@ DECISIONS = {
 _RESPONDING_ROLES = frozenset({Role.ADMIN, Role.FOCAL_POINT, Role.ANALYST})
 _BOARD_ROLES = frozenset({Role.ADMIN, Role.FOCAL_POINT, Role.ANALYST, Role.OBSERVER})
 _MAX_TEXT = 2000
+_EVERYTHING = Reader(Role.ADMIN)
 
 
 class ResponseService:
@@ -55,27 +59,72 @@ class ResponseService:
         """A CAP ``Ack`` acknowledges every held alert it references, for its author."""
         now = self._clock.now()
         for item in stored:
-            if item.alert.msg_type != "Ack":
+            if item.alert.msg_type == "Ack":
+                self._record_acks(uow, item, now)
+
+    def _record_acks(self, uow: UnitOfWork, item: Routable, at: datetime) -> int:
+        """One acknowledgement per referenced alert held here; returns how many."""
+        count = 0
+        for key in item.alert.referenced_keys():
+            found = uow.alerts.find_by_key(key)
+            if found is None:
                 continue
-            for key in item.alert.referenced_keys():
-                found = uow.alerts.find_by_key(key)
-                if found is None:
+            target = found[0]
+            uow.responses.add(
+                ResponseRow(
+                    position=item.position,
+                    record_id=item.record_id,
+                    alert_position=target.position,
+                    participant=item.author,
+                    username=None,
+                    kind="acknowledge",
+                    decision=None,
+                    detail={"via": "cap-ack", "note": item.alert.note or ""},
+                    at=at,
+                )
+            )
+            uow.deliveries.mark_recipient(target.position, item.author, acknowledged_at=at)
+            count += 1
+        return count
+
+    def rebuild(self) -> int:
+        """Recompute the responses projection from the records: response records, and
+        CAP Acks among the alerts. Deliveries and deadlines are state, not projections."""
+        count = 0
+        with self._uow() as uow:
+            uow.responses.clear()
+            for stored, _scope, _type, _original, body, received_at in uow.records.of_kind(
+                RESPONSE_RECORD_KIND
+            ):
+                data = json.loads(body)
+                target = uow.alerts.get(_EVERYTHING, data["alert"])
+                if target is None:
                     continue
-                target = found[0]
                 uow.responses.add(
                     ResponseRow(
-                        position=item.position,
-                        record_id=item.record_id,
+                        position=stored.position,
+                        record_id=stored.record_id,
                         alert_position=target.position,
-                        participant=item.author,
-                        username=None,
-                        kind="acknowledge",
-                        decision=None,
-                        detail={"via": "cap-ack", "note": item.alert.note or ""},
-                        at=now,
+                        participant=stored.author,
+                        username=data.get("by"),
+                        kind=data["kind"],
+                        decision=data.get("decision"),
+                        detail=data.get("detail") or {},
+                        at=received_at,
                     )
                 )
-                uow.deliveries.mark_recipient(target.position, item.author, acknowledged_at=now)
+                count += 1
+            for stored, scope, _type, _original, body, received_at in uow.records.of_kind(
+                ALERT_RECORD_KIND
+            ):
+                if json.loads(body).get("msgType") != "Ack":
+                    continue
+                alert = cap_json.alert_from_json(json.loads(body))
+                routable = Routable(
+                    stored.position, stored.record_id, alert, scope, stored.author, None
+                )
+                count += self._record_acks(uow, routable, received_at)
+        return count
 
     def acknowledge(self, account: Account, record_id: str, note: str = "") -> dict[str, Any]:
         problems = _text_problems({"note": note}, "note", required=False)

@@ -328,8 +328,9 @@ escalations = Table(
 responses = Table(
     "responses",
     metadata,
+    # One row per (response record, alert): a CAP Ack may reference several alerts.
     Column("position", Position, ForeignKey("records.position"), primary_key=True),
-    Column("alert_position", Position, nullable=False),
+    Column("alert_position", Position, primary_key=True),
     Column("participant_code", String(32), nullable=False),
     Column("username", String(64), nullable=True),
     Column("kind", String(16), nullable=False),

@@ -45,7 +45,7 @@ def rotate(
 
 @reports_errors
 def rebuild(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
-    """Drop the alert projections and recompute them from the records."""
+    """Drop the alert and response projections and recompute them from the records."""
     from accord.adapters.cap_xml import check_signature
 
     def signature_of(original: bytes) -> tuple[str, str]:
@@ -54,4 +54,5 @@ def rebuild(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
 
     with node_for(data_dir, database_url) as node:
         count = node.alerts.rebuild(signature_of)
-    typer.echo(f"rebuilt the projections of {count} alert records")
+        responses = node.responses.rebuild()
+    typer.echo(f"rebuilt the projections of {count} alert records and {responses} responses")

@@ -78,7 +78,7 @@ def upgrade() -> None:
             ["position"],
             ["records.position"],
         ),
-        sa.PrimaryKeyConstraint("position"),
+        sa.PrimaryKeyConstraint("position", "alert_position"),
     )
     op.create_index("ix_responses_alert", "responses", ["alert_position"], unique=False)
     op.create_table(
