@@ -499,3 +499,33 @@ def test_several_workers_never_send_one_delivery_twice(
     ids = [headers["webhook-id"] for headers, _body in receiver.requests]
     assert len(ids) == 300
     assert len(set(ids)) == 300
+
+
+def test_a_desk_told_of_an_alert_is_told_when_it_is_cancelled(
+    node: Node, server: LiveServer, agency: Region, receiver: Receiver
+) -> None:
+    """A bare Cancel (no info block, so no category) still reaches the desk that got the
+    alert, though the desk's filter asks for a category."""
+    _subscribe(
+        server,
+        agency.tokens["EE:focal-point"],
+        {
+            "name": "storms",
+            "filter": {"categories": ["Met"]},
+            "endpoints": [{"kind": "webhook", "url": receiver.url}],
+        },
+    )
+    sender = agency.tokens["LV:focal-point"]
+    _send(server, sender, alert_xml("storm-9"))
+    cancel = (
+        b'<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>storm-9-c</identifier>'
+        b"<sender>warnings@met.example</sender><sent>2026-11-01T13:00:00+00:00</sent>"
+        b"<status>Actual</status><msgType>Cancel</msgType><scope>Public</scope>"
+        b"<references>warnings@met.example,storm-9,2026-11-01T12:00:00+00:00</references>"
+        b"</alert>"
+    )
+    _send(server, sender, cancel)
+    _send(server, sender, alert_xml("other-9", category="Env"))
+    node.worker.drain()
+    got = [json.loads(body)["alert"]["identifier"] for _h, body in receiver.requests]
+    assert sorted(got) == ["storm-9", "storm-9-c"]  # sent concurrently: any order

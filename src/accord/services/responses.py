@@ -20,8 +20,8 @@ from accord.domain.routing.deadlines import stale_since
 from accord.domain.routing.matching import routed_alert
 from accord.domain.sharing import Reader
 from accord.errors import InvalidInputError, NotFoundError, PermissionDeniedError, Problem
-from accord.services.delivery_ports import DeliveryRow, ResponseRow
 from accord.services.alerts import ALERT_RECORD_KIND
+from accord.services.delivery_ports import DeliveryRow, ResponseRow
 from accord.services.log import LogService
 from accord.services.ports import Account, AlertRow, Clock, UnitOfWork, UnitOfWorkFactory
 from accord.services.records import RecordWriter

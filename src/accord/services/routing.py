@@ -8,6 +8,7 @@ The subscription index is cached and rebuilt only when the subscriptions' revisi
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,8 +23,9 @@ from accord.domain.routing.matching import (
     Subscription,
     SubscriptionIndex,
     routed_alert,
+    status_admits,
 )
-from accord.domain.sharing import Scope
+from accord.domain.sharing import Scope, may_read
 from accord.services.delivery_ports import NewDelivery, NewRecipient, SubscriptionRow
 from accord.services.ports import Clock, UnitOfWork
 
@@ -31,6 +33,7 @@ from accord.services.ports import Clock, UnitOfWork
 # Error are delivered to those who asked for them but set no deadline.
 _ACTIONABLE = frozenset({"Alert", "Update"})
 _TEST_STATUSES = frozenset({"Test", "System"})
+_FOLLOW_UPS = frozenset({"Update", "Cancel"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ class Router:
         self.policy = policy
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
+        self._filters: dict[tuple[int, str], Subscription] = {}
 
     def subscriptions(self, uow: UnitOfWork) -> dict[int, SubscriptionRow]:
         return self._current(uow).rows
@@ -84,7 +88,9 @@ class Router:
         recipients: list[NewRecipient] = []
         for item in stored:
             routed = routed_alert(item.alert, item.scope, item.author, item.area)
-            matched = snapshot.index.match(routed)
+            matched = sorted(
+                set(snapshot.index.match(routed)) | self._followers(uow, snapshot, item, routed)
+            )
             if not matched:
                 continue
             deadlines = self.policy.for_alert(routed) if routed.msg_type in _ACTIONABLE else None
@@ -107,17 +113,52 @@ class Router:
         uow.deliveries.add_recipients(recipients)
         return len(deliveries)
 
+    def _followers(
+        self, uow: UnitOfWork, snapshot: _Snapshot, item: Routable, routed: RoutedAlert
+    ) -> set[int]:
+        """Subscriptions that received what an Update or Cancel refers to: a desk that was
+        told of an alert is told when it changes or ends, even if the new message no
+        longer meets its filter (a bare Cancel carries no category or severity)."""
+        if routed.msg_type not in _FOLLOW_UPS:
+            return set()
+        positions = [
+            found[0].position
+            for key in item.alert.referenced_keys()
+            if (found := uow.alerts.find_by_key(key)) is not None
+        ]
+        reached = uow.deliveries.subscriptions_reached(positions) if positions else set()
+        return {
+            subscription_id
+            for subscription_id in reached
+            if (row := snapshot.rows.get(subscription_id)) is not None
+            and status_admits(
+                routed.status, exercises=row.filter.get("exercises") is True, test=True
+            )
+            and may_read(row.reader, routed.scope, routed.author)
+        }
+
     def _current(self, uow: UnitOfWork) -> _Snapshot:
         revision = uow.subscriptions.revision()
         with self._lock:
             if self._snapshot is None or self._snapshot.revision != revision:
                 rows = {row.id: row for row in uow.subscriptions.active()}
-                index = SubscriptionIndex(
-                    Subscription(row.id, row.reader, filter_from_json(row.filter))
-                    for row in rows.values()
-                )
-                self._snapshot = _Snapshot(revision, index, rows)
+                self._snapshot = _Snapshot(revision, SubscriptionIndex(self._parsed(rows)), rows)
             return self._snapshot
+
+    def _parsed(self, rows: dict[int, SubscriptionRow]) -> list[Subscription]:
+        """Subscriptions with parsed filters, reusing those whose stored filter has not
+        changed: parsing an area costs far more than the rest of a rebuild."""
+        parsed = []
+        cache: dict[tuple[int, str], Subscription] = {}
+        for row in rows.values():
+            key = (row.id, json.dumps(row.filter, sort_keys=True) + row.role + str(row.participant))
+            subscription = self._filters.get(key) or Subscription(
+                row.id, row.reader, filter_from_json(row.filter)
+            )
+            cache[key] = subscription
+            parsed.append(subscription)
+        self._filters = cache
+        return parsed
 
 
 def _deliveries(item: Routable, routed: RoutedAlert, row: SubscriptionRow) -> list[NewDelivery]:

@@ -22,11 +22,10 @@ from email.headerregistry import Address
 from email.message import EmailMessage as MimeMessage
 from email.utils import formatdate, parseaddr
 
-from accord.adapters.channels.outcome import SendOutcome
+from accord.adapters.channels.outcome import SendOutcome, clip, elapsed_ms, failure
 
 DELIVERY_HEADER = "X-Accord-Delivery"
 _ID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
-_ERROR_LENGTH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +79,7 @@ class SmtpSender:
         try:
             mime = self._compose(message)
         except _Undeliverable as exc:
-            return _failure(started, str(exc), permanent=True)
+            return failure(started, str(exc), permanent=True)
         try:
             self._transmit(mime, message.to)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -89,17 +88,19 @@ class SmtpSender:
         except smtplib.SMTPDataError as exc:
             return _refused(started, exc.smtp_code, exc.smtp_error)
         except smtplib.SMTPResponseException as exc:  # greeting, login, TLS, sender: our side
-            return _failure(started, _reply_text(exc.smtp_code, exc.smtp_error), exc.smtp_code)
+            return failure(
+                started, _reply_text(exc.smtp_code, exc.smtp_error), status=exc.smtp_code
+            )
         except smtplib.SMTPException as exc:
             if isinstance(exc.__context__, TimeoutError):  # smtplib wraps a timed-out read
-                return _failure(started, f"timed out after {self._timeout_s:g} s")
-            return _failure(started, _clip(f"SMTP failed: {exc}"))
+                return failure(started, f"timed out after {self._timeout_s:g} s")
+            return failure(started, clip(f"SMTP failed: {exc}"))
         except TimeoutError:
-            return _failure(started, f"timed out after {self._timeout_s:g} s")
+            return failure(started, f"timed out after {self._timeout_s:g} s")
         except OSError as exc:
             reason = exc.strerror or str(exc)
-            return _failure(started, _clip(f"cannot reach {self._host}:{self._port}: {reason}"))
-        return SendOutcome(delivered=True, status=250, duration_ms=_elapsed_ms(started))
+            return failure(started, clip(f"cannot reach {self._host}:{self._port}: {reason}"))
+        return SendOutcome(delivered=True, status=250, duration_ms=elapsed_ms(started))
 
     def _compose(self, message: EmailMessage) -> MimeMessage:
         try:
@@ -117,7 +118,7 @@ class SmtpSender:
                 maintype, _, subtype = mime_type.partition("/")
                 mime.add_attachment(data, maintype, subtype or "octet-stream", filename=name)
         except (ValueError, TypeError, IndexError, HeaderParseError) as exc:
-            raise _Undeliverable(_clip(f"message is malformed: {exc}")) from exc
+            raise _Undeliverable(clip(f"message is malformed: {exc}")) from exc
         if not recipient.domain:
             raise _Undeliverable(f"recipient {message.to!r} has no domain")
         return mime
@@ -156,29 +157,9 @@ def message_id(msg_id: str, sender: str) -> str:
 
 def _refused(started: float, code: int | None, reply: bytes | str) -> SendOutcome:
     permanent = code is not None and 500 <= code < 600
-    return _failure(started, _reply_text(code, reply), code, permanent=permanent)
+    return failure(started, _reply_text(code, reply), status=code, permanent=permanent)
 
 
 def _reply_text(code: int | None, reply: bytes | str) -> str:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
-    return _clip(f"SMTP {code} {' '.join(text.split())}".strip())
-
-
-def _failure(
-    started: float, error: str, status: int | None = None, *, permanent: bool = False
-) -> SendOutcome:
-    return SendOutcome(
-        delivered=False,
-        status=status,
-        error=error,
-        permanent=permanent,
-        duration_ms=_elapsed_ms(started),
-    )
-
-
-def _elapsed_ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000.0
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= _ERROR_LENGTH else text[: _ERROR_LENGTH - 1] + "…"
+    return clip(f"SMTP {code} {' '.join(text.split())}".strip())

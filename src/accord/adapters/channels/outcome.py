@@ -11,6 +11,37 @@ endpoint); ``permanent`` (retrying cannot help); ``duration_ms``.
 
 from __future__ import annotations
 
+import time
+
 from accord.services.delivery_ports import SendOutcome
 
-__all__ = ["SendOutcome"]
+__all__ = ["SendOutcome", "clip", "elapsed_ms", "failure"]
+ERROR_LENGTH = 200
+
+
+def failure(
+    started: float,
+    error: str,
+    *,
+    status: int | None = None,
+    gone: bool = False,
+    permanent: bool = False,
+) -> SendOutcome:
+    """A failed attempt that began at ``started`` (``time.perf_counter()``)."""
+    return SendOutcome(
+        delivered=False,
+        status=status,
+        error=error,
+        gone=gone,
+        permanent=permanent,
+        duration_ms=elapsed_ms(started),
+    )
+
+
+def elapsed_ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0
+
+
+def clip(text: str) -> str:
+    """An error short enough for an operator's screen and the attempts table."""
+    return text if len(text) <= ERROR_LENGTH else text[: ERROR_LENGTH - 1] + "…"

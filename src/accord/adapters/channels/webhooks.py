@@ -35,14 +35,13 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError
 
 from accord.adapters.channels.destinations import DestinationPolicy, RefusedDestination
-from accord.adapters.channels.outcome import SendOutcome
+from accord.adapters.channels.outcome import SendOutcome, clip, elapsed_ms, failure
 from accord.errors import ConfigurationError
 
 MAX_RESPONSE_BYTES = 64 * 1024
 MAX_CONNECTIONS = 64  # room for ~32 concurrent sends while closing sockets linger
 DEFAULT_PORTS = {"http": 80, "https": 443}
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a format marker, not a secret
-_ERROR_LENGTH = 200
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 # Printable ASCII, inner spaces and tabs only: what h11 accepts, minus obs-text.
 _HEADER_VALUE = re.compile(r"(?:[\x21-\x7e]+(?:[ \t]+[\x21-\x7e]+)*)?")
@@ -133,9 +132,9 @@ class WebhookSender:
             target = self._target(message.url)
             headers = self._headers(message, target.host_header)
         except _Undeliverable as exc:
-            return _failure(started, str(exc), permanent=True)
+            return failure(started, str(exc), permanent=True)
         except RefusedDestination as exc:
-            return _failure(started, str(exc), permanent=exc.permanent)
+            return failure(started, str(exc), permanent=exc.permanent)
         return self._post(target, headers, message.payload, started)
 
     def close(self) -> None:
@@ -174,7 +173,7 @@ class WebhookSender:
         }
         for name, value in headers.items():
             if not _HEADER_VALUE.fullmatch(value):
-                raise _Undeliverable(_clip(f"header {name} has a value HTTP cannot carry"))
+                raise _Undeliverable(clip(f"header {name} has a value HTTP cannot carry"))
         return headers
 
     def _post(
@@ -194,8 +193,8 @@ class WebhookSender:
                 _drain(response)
         except (httpx.HTTPError, OSError) as exc:
             if deadline.expired or isinstance(exc, httpx.TimeoutException):
-                return _failure(started, f"timed out after {self._timeout_s:g} s")
-            return _failure(started, _clip(f"connection failed: {exc}"))
+                return failure(started, f"timed out after {self._timeout_s:g} s")
+            return failure(started, clip(f"connection failed: {exc}"))
         return _judge(response, started)
 
 
@@ -273,7 +272,7 @@ def _extra_headers(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
     headers: dict[str, str] = {}
     for name, value in pairs:
         if not _TOKEN.fullmatch(name):
-            raise _Undeliverable(_clip(f"header name {name!r} is malformed"))
+            raise _Undeliverable(clip(f"header name {name!r} is malformed"))
         if name.lower() in _PROTOCOL_HEADERS or name.lower().startswith("webhook-"):
             raise _Undeliverable(f"header {name!r} is set by the webhook protocol")
         headers[name.lower()] = value
@@ -299,37 +298,11 @@ def _drain(response: httpx.Response) -> None:
 def _judge(response: httpx.Response, started: float) -> SendOutcome:
     status = response.status_code
     if 200 <= status < 300:
-        return SendOutcome(delivered=True, status=status, duration_ms=_elapsed_ms(started))
+        return SendOutcome(delivered=True, status=status, duration_ms=elapsed_ms(started))
     if status == 410:
-        return _failure(started, "HTTP 410 Gone", status=status, gone=True, permanent=True)
+        return failure(started, "HTTP 410 Gone", status=status, gone=True, permanent=True)
     if 300 <= status < 400:
         location = response.headers.get("location")
         error = f"redirect to {location} not followed" if location else f"HTTP {status}"
-        return _failure(started, _clip(error), status=status)
-    return _failure(started, f"HTTP {status}", status=status)
-
-
-def _failure(
-    started: float,
-    error: str,
-    *,
-    status: int | None = None,
-    gone: bool = False,
-    permanent: bool = False,
-) -> SendOutcome:
-    return SendOutcome(
-        delivered=False,
-        status=status,
-        error=error,
-        gone=gone,
-        permanent=permanent,
-        duration_ms=_elapsed_ms(started),
-    )
-
-
-def _elapsed_ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000.0
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= _ERROR_LENGTH else text[: _ERROR_LENGTH - 1] + "…"
+        return failure(started, clip(error), status=status)
+    return failure(started, f"HTTP {status}", status=status)

@@ -406,6 +406,18 @@ class SqlDeliveryRepository:
         )
         return sorted(int(r[0]) for r in rows)
 
+    def subscriptions_reached(self, alert_positions: Sequence[int]) -> set[int]:
+        rows = self._db.execute(
+            select(endpoints.c.subscription_id)
+            .join(deliveries, deliveries.c.endpoint_id == endpoints.c.id)
+            .where(
+                deliveries.c.alert_position.in_(list(alert_positions)),
+                deliveries.c.reason == "alert",
+            )
+            .distinct()
+        )
+        return {int(row[0]) for row in rows}
+
     def alert_content(self, alert_position: int) -> AlertContent | None:
         row = self._db.execute(
             select(*_CONTENT_COLUMNS)

@@ -1,151 +1,217 @@
 """The node's answer-time policy: acknowledge and respond deadlines by urgency × severity,
 how often an open thread must be updated, and the escalation ladder when nobody answers.
 
-Durations are whole minutes in the JSON form (``{"acknowledge": 15, "respond": 60}``);
-``null`` means no deadline. The defaults follow a plain reading of CAP's own words:
-"Immediate" means act now, so an Extreme one must be seen within a quarter of an hour;
-"Expected" (within the hour) leaves an hour to acknowledge; "Future" a day; "Past" and
-"Unknown" urgency, and Minor or Unknown severity, set no deadline at all — they inform,
-they do not summon.
+The JSON form (``ACCORD_DEADLINE_POLICY``, docs/delivery.md) gives durations as whole
+minutes, ``null`` meaning no deadline::
+
+    {"deadlines": [{"urgency": "Immediate", "severity": "Extreme",
+                    "acknowledge": 15, "respond": 60}, ...],
+     "update_every": {"Immediate": 360, "Expected": 720, "Future": 1440}}
+
+Minutes rather than ISO-8601 durations because operators edit this file by hand and
+nobody sets a deadline in seconds or months; a pair missing from the table sets no
+deadline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from accord.domain.alerts.cap import SEVERITIES, SEVERITY_RANK, URGENCIES, URGENCY_RANK
+from accord.domain.routing.matching import RoutedAlert, RoutedInfo
 from accord.errors import InvalidInputError, Problem
 
 ACKNOWLEDGE = "acknowledge"
 RESPOND = "respond"
+MAX_MINUTES = 60 * 24 * 30  # a month: anything longer is not a deadline
 
 
 @dataclass(frozen=True, slots=True)
 class Deadlines:
+    """Durations from the moment a desk is notified; None: no such deadline."""
+
     acknowledge: timedelta | None
     respond: timedelta | None
     update_every: timedelta | None
 
 
-NONE = Deadlines(None, None, None)
+NO_DEADLINES = Deadlines(None, None, None)
 
-
-def _m(minutes: int | None) -> timedelta | None:
-    return timedelta(minutes=minutes) if minutes is not None else None
-
-
-# (urgency, severity) -> (acknowledge, respond), in minutes.
-_DEFAULT_TABLE: dict[tuple[str, str], tuple[int | None, int | None]] = {
-    ("Immediate", "Extreme"): (15, 60),
-    ("Immediate", "Severe"): (30, 120),
-    ("Immediate", "Moderate"): (240, 1440),
-    ("Expected", "Extreme"): (60, 240),
-    ("Expected", "Severe"): (60, 240),
-    ("Expected", "Moderate"): (240, 1440),
-    ("Future", "Extreme"): (1440, None),
-    ("Future", "Severe"): (1440, None),
-    ("Future", "Moderate"): (1440, None),
+# (urgency, severity) -> (acknowledge within, decide a response within).
+# CAP's own words set the pace: "Immediate" means act now, so an Extreme one must be seen
+# within a quarter of an hour and answered within the hour, a Severe one in twice that;
+# "Expected" (within the next hour) leaves an hour to acknowledge and four to decide;
+# Moderate threats are for the working day (4 h / 24 h) whether immediate or expected;
+# "Future" events must be seen within a day, and what to do about them is decided as they
+# approach, so there is no response deadline. Minor and Unknown severity, and Past and
+# Unknown urgency, inform rather than summon: they are left out, so they set no deadline.
+_DEFAULT_TABLE: dict[tuple[str, str], tuple[timedelta | None, timedelta | None]] = {
+    ("Immediate", "Extreme"): (timedelta(minutes=15), timedelta(hours=1)),
+    ("Immediate", "Severe"): (timedelta(minutes=30), timedelta(hours=2)),
+    ("Immediate", "Moderate"): (timedelta(hours=4), timedelta(hours=24)),
+    ("Expected", "Extreme"): (timedelta(hours=1), timedelta(hours=4)),
+    ("Expected", "Severe"): (timedelta(hours=1), timedelta(hours=4)),
+    ("Expected", "Moderate"): (timedelta(hours=4), timedelta(hours=24)),
+    ("Future", "Extreme"): (timedelta(hours=24), None),
+    ("Future", "Severe"): (timedelta(hours=24), None),
+    ("Future", "Moderate"): (timedelta(hours=24), None),
 }
-# Open threads must be updated at least this often (minutes), by the strongest urgency.
-_DEFAULT_CADENCE: dict[str, int] = {"Immediate": 360, "Expected": 720, "Future": 1440}
+# An open thread whose issuer has said nothing new for this long is flagged stale: an
+# imminent threat changes by the hour, so a shift (6 h) without an Update is suspicious;
+# expected ones get half a day, future ones a day. Past and Unknown urgency: never stale.
+_DEFAULT_CADENCE: dict[str, timedelta] = {
+    "Immediate": timedelta(hours=6),
+    "Expected": timedelta(hours=12),
+    "Future": timedelta(hours=24),
+}
 
 
 @dataclass(frozen=True, slots=True)
 class DeadlinePolicy:
-    table: Mapping[tuple[str, str], tuple[timedelta | None, timedelta | None]]
-    update_every: Mapping[str, timedelta]
+    """Deadlines by (urgency, severity); a pair missing from ``table`` sets none."""
 
-    def for_alert(self, alert: Any) -> Deadlines:
-        """Deadlines for a routed alert (anything with ``infos`` carrying urgency and
-        severity ranks), from its most pressing info block."""
-        infos = getattr(alert, "infos", ())
-        if not infos:
-            return NONE
-        strongest = min(infos, key=lambda i: (i.urgency_rank, i.severity_rank))
-        urgency = _name(URGENCIES, strongest.urgency_rank)
-        severity = _name(SEVERITIES, strongest.severity_rank)
+    table: Mapping[tuple[str, str], tuple[timedelta | None, timedelta | None]]
+    update_every: Mapping[str, timedelta]  # by CAP urgency
+
+    def for_info(self, info: RoutedInfo) -> Deadlines:
+        urgency = _name(URGENCIES, info.urgency_rank)
+        severity = _name(SEVERITIES, info.severity_rank)
         acknowledge, respond = self.table.get((urgency, severity), (None, None))
         return Deadlines(acknowledge, respond, self.update_every.get(urgency))
+
+    def for_alert(self, alert: RoutedAlert) -> Deadlines:
+        """The most pressing demands of the alert's info blocks: each deadline is the
+        shortest that any block sets. (Choosing one "strongest" block would let an
+        Immediate but Minor block hide the deadlines of an Expected, Extreme one.) An
+        alert with no info block sets none."""
+        each = [self.for_info(info) for info in alert.infos]
+        return Deadlines(
+            _shortest(d.acknowledge for d in each),
+            _shortest(d.respond for d in each),
+            _shortest(d.update_every for d in each),
+        )
 
 
 def _name(values: tuple[str, ...], rank: int) -> str:
     return values[rank] if 0 <= rank < len(values) else "Unknown"
 
 
+def _shortest(durations: Iterable[timedelta | None]) -> timedelta | None:
+    present = [d for d in durations if d is not None]
+    return min(present) if present else None
+
+
 DEFAULT_POLICY = DeadlinePolicy(
-    table={key: (_m(a), _m(r)) for key, (a, r) in _DEFAULT_TABLE.items()},
-    update_every={u: timedelta(minutes=m) for u, m in _DEFAULT_CADENCE.items()},
+    table=MappingProxyType(_DEFAULT_TABLE), update_every=MappingProxyType(_DEFAULT_CADENCE)
 )
 
 
 def policy_to_json(policy: DeadlinePolicy) -> dict[str, Any]:
+    """The file form, rows in CAP order; ``policy_from_json`` reads it back equal (for
+    policies in whole minutes, which is all the file form can express)."""
+    rows = sorted(policy.table.items(), key=lambda kv: (_order(kv[0][0]), _order(kv[0][1])))
     return {
         "deadlines": [
-            {
-                "urgency": u,
-                "severity": s,
-                ACKNOWLEDGE: _minutes(a),
-                RESPOND: _minutes(r),
-            }
-            for (u, s), (a, r) in sorted(
-                policy.table.items(),
-                key=lambda kv: (URGENCY_RANK[kv[0][0]], SEVERITY_RANK[kv[0][1]]),
-            )
+            {"urgency": u, "severity": s, ACKNOWLEDGE: _minutes(a), RESPOND: _minutes(r)}
+            for (u, s), (a, r) in rows
         ],
-        "update_every": {u: _minutes(d) for u, d in policy.update_every.items()},
+        "update_every": {
+            u: _minutes(d)
+            for u, d in sorted(policy.update_every.items(), key=lambda kv: _order(kv[0]))
+        },
     }
 
 
+def _order(value: str) -> int:
+    return URGENCY_RANK.get(value, SEVERITY_RANK.get(value, len(URGENCIES)))
+
+
 def policy_from_json(data: object) -> DeadlinePolicy:
-    problems: list[Problem] = []
-    if not isinstance(data, dict) or set(data) - {"deadlines", "update_every"}:
+    """Read a policy file's content; raises InvalidInputError listing every problem, each
+    located like ``deadlines[2].respond`` or ``update_every.Immediate``."""
+    if not isinstance(data, dict):
         raise InvalidInputError(
             "the deadline policy is not valid",
             [Problem("", "INVALID_POLICY", 'an object with "deadlines" and "update_every"')],
         )
-    table: dict[tuple[str, str], tuple[timedelta | None, timedelta | None]] = {}
-    rows = data.get("deadlines", [])
-    if not isinstance(rows, list):
-        problems.append(Problem("deadlines", "INVALID_LIST", "deadlines must be a list"))
-        rows = []
-    for index, row in enumerate(rows):
-        at = f"deadlines[{index}]"
-        if not isinstance(row, dict):
-            problems.append(Problem(at, "INVALID_ROW", "each deadline row is an object"))
-            continue
-        urgency, severity = row.get("urgency"), row.get("severity")
-        if urgency not in URGENCIES:
-            problems.append(Problem(f"{at}.urgency", "UNKNOWN_VALUE", "a CAP urgency"))
-        if severity not in SEVERITIES:
-            problems.append(Problem(f"{at}.severity", "UNKNOWN_VALUE", "a CAP severity"))
-        durations = [_duration(row.get(k), f"{at}.{k}", problems) for k in (ACKNOWLEDGE, RESPOND)]
-        if urgency in URGENCIES and severity in SEVERITIES:
-            table[(str(urgency), str(severity))] = (durations[0], durations[1])
-    cadence: dict[str, timedelta] = {}
-    raw = data.get("update_every", {})
-    if not isinstance(raw, dict):
-        problems.append(Problem("update_every", "INVALID", "update_every maps urgency to minutes"))
-        raw = {}
-    for urgency, minutes in raw.items():
-        if urgency not in URGENCIES:
-            problems.append(Problem(f"update_every.{urgency}", "UNKNOWN_VALUE", "a CAP urgency"))
-        duration = _duration(minutes, f"update_every.{urgency}", problems)
-        if duration is not None and urgency in URGENCIES:
-            cadence[urgency] = duration
+    problems = [
+        Problem(str(key), "UNKNOWN_FIELD", f"unknown field {key!r}")
+        for key in sorted(map(str, data))
+        if key not in ("deadlines", "update_every")
+    ]
+    table = _table(data.get("deadlines", []), problems)
+    cadence = _cadence(data.get("update_every", {}), problems)
     if problems:
         raise InvalidInputError("the deadline policy is not valid", problems)
     return DeadlinePolicy(table, cadence)
 
 
+def _table(
+    rows: object, problems: list[Problem]
+) -> dict[tuple[str, str], tuple[timedelta | None, timedelta | None]]:
+    table: dict[tuple[str, str], tuple[timedelta | None, timedelta | None]] = {}
+    if not isinstance(rows, list):
+        problems.append(Problem("deadlines", "INVALID_LIST", "deadlines must be a list"))
+        return table
+    for index, row in enumerate(rows):
+        at = f"deadlines[{index}]"
+        if not isinstance(row, dict):
+            problems.append(Problem(at, "INVALID_ROW", "each deadline row is an object"))
+            continue
+        problems += [
+            Problem(f"{at}.{key}", "UNKNOWN_FIELD", f"unknown field {key!r}")
+            for key in sorted(map(str, row))
+            if key not in ("urgency", "severity", ACKNOWLEDGE, RESPOND)
+        ]
+        urgency, severity = row.get("urgency"), row.get("severity")
+        if urgency not in URGENCIES:
+            problems.append(
+                Problem(f"{at}.urgency", "UNKNOWN_VALUE", f"one of {', '.join(URGENCIES)}")
+            )
+        if severity not in SEVERITIES:
+            problems.append(
+                Problem(f"{at}.severity", "UNKNOWN_VALUE", f"one of {', '.join(SEVERITIES)}")
+            )
+        acknowledge = _duration(row.get(ACKNOWLEDGE), f"{at}.{ACKNOWLEDGE}", problems)
+        respond = _duration(row.get(RESPOND), f"{at}.{RESPOND}", problems)
+        if isinstance(urgency, str) and isinstance(severity, str):
+            if (urgency, severity) in table:
+                problems.append(
+                    Problem(at, "DUPLICATE_ROW", f"a second row for {urgency} × {severity}")
+                )
+            table[(urgency, severity)] = (acknowledge, respond)
+    return table
+
+
+def _cadence(raw: object, problems: list[Problem]) -> dict[str, timedelta]:
+    cadence: dict[str, timedelta] = {}
+    if not isinstance(raw, dict):
+        problems.append(
+            Problem("update_every", "INVALID_CADENCE", "an object mapping urgency to minutes")
+        )
+        return cadence
+    for urgency, minutes in raw.items():
+        at = f"update_every.{urgency}"
+        if urgency not in URGENCIES:
+            problems.append(Problem(at, "UNKNOWN_VALUE", f"one of {', '.join(URGENCIES)}"))
+        duration = _duration(minutes, at, problems)
+        if duration is not None and urgency in URGENCIES:
+            cadence[str(urgency)] = duration
+    return cadence
+
+
 def _duration(value: object, at: str, problems: list[Problem]) -> timedelta | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 60 * 24 * 30:
-        problems.append(Problem(at, "INVALID_MINUTES", "whole minutes from 1 to 43200, or null"))
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_MINUTES:
+        problems.append(
+            Problem(at, "INVALID_MINUTES", f"whole minutes from 1 to {MAX_MINUTES}, or null")
+        )
         return None
     return timedelta(minutes=value)
 
@@ -155,22 +221,22 @@ def _minutes(value: timedelta | None) -> int | None:
 
 
 class Step(StrEnum):
-    RENOTIFY = "renotify"
-    FOCAL_POINT = "focal-point"
-    SECRETARIAT = "secretariat"
+    RENOTIFY = "renotify"  # the desk's own endpoints again
+    FOCAL_POINT = "focal-point"  # the notified participant's focal points
+    SECRETARIAT = "secretariat"  # the regional secretariat
 
 
 @dataclass(frozen=True, slots=True)
 class Escalation:
-    kind: str  # acknowledge | respond
+    kind: str  # ACKNOWLEDGE or RESPOND
     step: Step
     due_at: datetime
 
 
-# The ladders, as multiples of the deadline: an unacknowledged alert is re-sent to the
-# desk when its deadline passes, then goes to the participant's focal points at twice the
-# deadline and to the secretariat at three times; a missing response decision goes to the
-# focal points when due and to the secretariat at twice the deadline.
+# The ladders, as multiples of the deadline: an unacknowledged alert is sent to the desk
+# again when its deadline passes, to the participant's focal points at twice the deadline
+# and to the secretariat at three times; a missing response decision goes to the focal
+# points when due and to the secretariat at twice the deadline.
 _LADDERS: dict[str, tuple[tuple[Step, int], ...]] = {
     ACKNOWLEDGE: ((Step.RENOTIFY, 1), (Step.FOCAL_POINT, 2), (Step.SECRETARIAT, 3)),
     RESPOND: ((Step.FOCAL_POINT, 1), (Step.SECRETARIAT, 2)),
@@ -182,20 +248,23 @@ def _ladder(
     deadlines: Deadlines,
     acknowledged_at: datetime | None,
     responded_at: datetime | None,
+    fired: frozenset[tuple[str, Step]],
 ) -> list[Escalation]:
-    """Every step that fires unless the desk answers first, in time order."""
+    """Every step not yet fired, in time order, while the desk has not answered: once it
+    has (even late), nobody is chased any more; the answer's time shows the lateness."""
     steps = []
-    for kind, deadline, answered in (
-        (ACKNOWLEDGE, deadlines.acknowledge, acknowledged_at),
+    for kind, deadline, answered_at in (
+        # A response decision acknowledges too.
+        (ACKNOWLEDGE, deadlines.acknowledge, acknowledged_at or responded_at),
         (RESPOND, deadlines.respond, responded_at),
     ):
         if deadline is None:
             continue
         for step, multiple in _LADDERS[kind]:
-            due = notified_at + deadline * multiple
-            if answered is None or answered > due:
-                steps.append(Escalation(kind, step, due))
-    return sorted(steps, key=lambda e: (e.due_at, e.kind))
+            due_at = notified_at + deadline * multiple
+            if answered_at is None and (kind, step) not in fired:
+                steps.append(Escalation(kind, step, due_at))
+    return sorted(steps, key=lambda e: e.due_at)  # stable: ties keep ladder order
 
 
 def due_escalations(
@@ -207,23 +276,13 @@ def due_escalations(
     now: datetime,
     fired: frozenset[tuple[str, Step]],
 ) -> list[Escalation]:
-    """The steps due by ``now`` that have not fired yet. A step whose due time passed
-    before the desk answered still fires (the answer came too late for it)."""
+    """The steps due by ``now`` that have not fired, ordered by due time. The caller
+    records each one it fires and passes it in ``fired`` from then on: exactly once."""
     return [
         e
-        for e in _ladder(notified_at, deadlines, acknowledged_at, responded_at)
+        for e in _ladder(notified_at, deadlines, acknowledged_at, responded_at, fired)
         if e.due_at <= now
-        and (e.kind, e.step) not in fired
-        and not _answered_before(e, acknowledged_at, responded_at, now)
     ]
-
-
-def _answered_before(
-    e: Escalation, acknowledged_at: datetime | None, responded_at: datetime | None, now: datetime
-) -> bool:
-    """An answer recorded by now stops the steps that were not yet due when it came."""
-    answered = acknowledged_at if e.kind == ACKNOWLEDGE else responded_at
-    return answered is not None and answered <= e.due_at
 
 
 def next_due(
@@ -235,18 +294,19 @@ def next_due(
     now: datetime,
     fired: frozenset[tuple[str, Step]],
 ) -> datetime | None:
-    """When to look again: the earliest step still to fire, or None when none is left."""
-    pending = [
-        e.due_at
-        for e in _ladder(notified_at, deadlines, acknowledged_at, responded_at)
-        if (e.kind, e.step) not in fired
-    ]
-    return min(pending) if pending else None
+    """When to look again: the due time of the earliest step still to fire, or None when
+    none is left. After firing everything ``due_escalations`` returned it is after
+    ``now``; a time at or before ``now`` means a step is overdue and not yet fired, so a
+    scheduler that forgot one looks again at once. (``now`` is taken so that both calls
+    take the same arguments; the ladder itself does not depend on it.)"""
+    pending = _ladder(notified_at, deadlines, acknowledged_at, responded_at, fired)
+    return pending[0].due_at if pending else None
 
 
 def stale_since(last_message_at: datetime, deadlines: Deadlines, now: datetime) -> datetime | None:
-    """When an open thread went stale (no Update within its cadence), if it has."""
+    """When an open thread went stale (no new message within its update cadence), if it
+    has by ``now``; None while it is fresh or when its alert sets no cadence."""
     if deadlines.update_every is None:
         return None
-    due = last_message_at + deadlines.update_every
-    return due if due <= now else None
+    due_at = last_message_at + deadlines.update_every
+    return due_at if due_at <= now else None
