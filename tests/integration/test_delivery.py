@@ -13,14 +13,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import feedparser
+import httpx
 import pytest
 import standardwebhooks
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
+from typer.testing import CliRunner
 
 from accord.adapters.cap_xml import read_cap_xml
+from accord.adapters.sql.deliveries import SqlDeliveryRepository
 from accord.bootstrap import Node, build
 from accord.config import Settings
+from accord.entrypoints.cli.main import app
 from accord.services.alerts import IncomingAlert
 from tests.integration.cap_samples import alert_xml
 from tests.integration.conftest import LiveServer, Region, free_port
@@ -529,3 +534,138 @@ def test_a_desk_told_of_an_alert_is_told_when_it_is_cancelled(
     node.worker.drain()
     got = [json.loads(body)["alert"]["identifier"] for _h, body in receiver.requests]
     assert sorted(got) == ["storm-9", "storm-9-c"]  # sent concurrently: any order
+
+
+def test_a_subscription_feed_shows_what_it_matches_at_a_secret_url(
+    server: LiveServer, agency: Region
+) -> None:
+    created = _subscribe(
+        server, agency.tokens["EE:analyst"], {"name": "env", "filter": {"categories": ["Env"]}}
+    )
+    sender = agency.tokens["LV:focal-point"]
+    _send(server, sender, alert_xml("feed-met"))
+    _send(server, sender, alert_xml("feed-env", category="Env"))
+    _send(server, sender, alert_xml("feed-red", category="Env", scope="Private"), tlp="RED")
+    with server.client(agency.tokens["EE:analyst"]) as client:
+        url = client.post(f"/api/v1/subscriptions/{created['id']}/feed").json()["url"]
+    feed = feedparser.parse(httpx.get(url).content)
+    assert [entry.title for entry in feed.entries] == ["Storm warning"]
+    assert feed.entries[0].cap_identifier == "feed-env"
+    wrong = httpx.get(f"{server.url}/feeds/subscriptions/not-the-token.atom")
+    assert wrong.status_code == 404
+    assert wrong.headers["content-type"].startswith("application/problem+json")
+
+
+def test_failed_deliveries_rest_in_the_dead_letter_until_an_admin_replays_them(
+    node: Node, server: LiveServer, agency: Region, receiver: Receiver, clock: MovableClock
+) -> None:
+    _subscribe(
+        server,
+        agency.tokens["EE:focal-point"],
+        {"name": "all", "endpoints": [{"kind": "webhook", "url": receiver.url}]},
+    )
+    receiver.status = 500
+    _send(server, agency.tokens["LV:focal-point"], alert_xml("doomed", severity="Minor"))
+    for _ in range(10):
+        node.worker.drain()
+        clock.advance(timedelta(hours=11))
+    assert len(receiver.requests) == 8  # the first try and seven retries
+    with server.client(agency.tokens["admin"]) as admin:
+        failed = admin.get("/api/v1/deliveries", params={"state": "failed"}).json()
+        (dead,) = failed["deliveries"]
+        assert dead["attempts"] == 8
+        assert [h["status"] for h in dead["history"]] == [500] * 8
+        with server.client(agency.tokens["EE:focal-point"]) as focal:
+            assert focal.post(f"/api/v1/deliveries/{dead['id']}/replay").status_code == 403
+        receiver.status = 204
+        assert admin.post(f"/api/v1/deliveries/{dead['id']}/replay").status_code == 200
+        node.worker.drain()
+        again = admin.post(f"/api/v1/deliveries/{dead['id']}/replay")
+        counts = admin.get("/api/v1/deliveries").json()["counts"]
+    assert again.status_code == 422
+    assert counts == {"delivered": 1}
+    ids = {headers["webhook-id"] for headers, _body in receiver.requests}
+    assert len(ids) == 1  # the replay carries the same webhook-id
+
+
+def test_an_open_thread_without_updates_is_flagged_stale(
+    node: Node, server: LiveServer, agency: Region, clock: MovableClock
+) -> None:
+    sent = _send(server, agency.tokens["LV:focal-point"], alert_xml("stale-1", urgency="Immediate"))
+    with server.client(agency.tokens["LV:focal-point"]) as client:
+        fresh = client.get(f"/api/v1/alerts/{sent['record_id']}/responses").json()["thread"]
+        clock.advance(timedelta(hours=7))
+        stale = client.get(f"/api/v1/alerts/{sent['record_id']}/responses").json()["thread"]
+    assert fresh["stale"] is False
+    assert stale["stale"] is True
+
+
+def test_an_escalation_step_that_fails_half_way_fires_once_when_retried(
+    node: Node,
+    server: LiveServer,
+    agency: Region,
+    receiver: Receiver,
+    clock: MovableClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _subscribe(
+        server,
+        agency.tokens["EE:analyst"],
+        {"name": "desk", "endpoints": [{"kind": "webhook", "url": receiver.url}]},
+    )
+    _send(
+        server,
+        agency.tokens["LV:focal-point"],
+        alert_xml("crashy", urgency="Immediate", severity="Extreme"),
+    )
+    node.worker.drain()
+    clock.advance(timedelta(minutes=16))
+    original = SqlDeliveryRepository.add
+    calls = {"n": 0}
+
+    def crash_once(self: SqlDeliveryRepository, *args: Any, **kwargs: Any) -> int:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("power cut while queuing the re-notification")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SqlDeliveryRepository, "add", crash_once)
+    with pytest.raises(RuntimeError):
+        node.worker.run_once()
+    node.worker.drain()
+    node.worker.drain()
+    types = [json.loads(body)["type"] for _h, body in receiver.requests]
+    assert types == ["alert", "renotify"]
+
+
+def test_accord_worker_sends_what_a_node_with_its_worker_off_queued(
+    node: Node,
+    database_url: str,
+    tmp_path: Path,
+    agency: Region,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = node.identity.authenticate(agency.tokens["EE:focal-point"])
+    node.subscriptions.create(
+        account, {"name": "all", "endpoints": [{"kind": "webhook", "url": receiver.url}]}
+    )
+    sender = node.identity.authenticate(agency.tokens["LV:focal-point"])
+    (document,) = read_cap_xml(alert_xml("for-the-worker"))
+    node.alerts.issue(
+        sender,
+        [IncomingAlert(document.alert, document.xml, "application/cap+xml")],
+        tlp=[None],
+        audience=[None],
+    )
+    monkeypatch.setenv("ACCORD_OUTBOUND_ALLOWLIST", "127.0.0.0/8")
+    monkeypatch.setenv("ACCORD_CONFIG", str(tmp_path / "none.toml"))
+    result = CliRunner().invoke(
+        app,
+        ["worker", "--once", "--data-dir", str(tmp_path), "--database-url", database_url],
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 deliveries attempted" in result.output
+    assert [json.loads(b)["alert"]["identifier"] for _h, b in receiver.requests] == [
+        "for-the-worker"
+    ]
