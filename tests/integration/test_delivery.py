@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import json
+import random
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -29,6 +30,8 @@ from accord.entrypoints.cli.main import app
 from accord.services.alerts import IncomingAlert
 from tests.integration.cap_samples import alert_xml
 from tests.integration.conftest import LiveServer, Region, free_port
+from tests.integration.test_scope_enforcement import STATES, TLPS, _readers
+from tests.policy_oracle import oracle_may_read
 
 INSIDE = "59.3,24.5 59.3,24.9 59.6,24.9 59.6,24.5 59.3,24.5"  # off Tallinn
 OUTSIDE = "56.9,23.9 56.9,24.3 57.1,24.3 57.1,23.9 56.9,23.9"  # off Riga
@@ -69,7 +72,9 @@ def receiver() -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
-            state.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            headers["x-path"] = self.path
+            state.requests.append((headers, body))
             self.send_response(state.status)
             self.send_header("content-length", "0")
             self.end_headers()
@@ -669,3 +674,50 @@ def test_accord_worker_sends_what_a_node_with_its_worker_off_queued(
     assert [json.loads(b)["alert"]["identifier"] for _h, b in receiver.requests] == [
         "for-the-worker"
     ]
+
+
+def test_deliveries_match_the_independent_read_oracle_for_every_reader(
+    node: Node, server: LiveServer, agency: Region, receiver: Receiver
+) -> None:
+    """Adversarial: every kind of reader subscribes to everything; 60 alerts under random
+    scopes; each reader's endpoint gets exactly what the independent oracle allows."""
+    readers = {
+        name: spec for name, spec in _readers(agency).items() if spec[2] is not None
+    }  # anonymous readers cannot subscribe
+    for name, (_role, _participant, token) in readers.items():
+        _subscribe(
+            server,
+            token,
+            {
+                "name": name,
+                "filter": {"exercises": True},
+                "endpoints": [{"kind": "webhook", "url": f"{receiver.url}?{name}"}],
+            },
+        )
+    rng = random.Random(4)
+    sent: list[tuple[str, str, frozenset[str], str]] = []
+    for n in range(60):
+        author = rng.choice(STATES)
+        tlp = rng.choice(TLPS)
+        audience = frozenset(rng.sample((*STATES, "OBS"), rng.randint(0, 2)))
+        scope = "Public" if tlp == "CLEAR" else "Restricted"
+        status = rng.choice(("Actual", "Actual", "Exercise"))
+        receipt = _send(
+            server,
+            agency.tokens[f"{author}:focal-point"],
+            alert_xml(f"D-{n}", scope=scope, status=status, severity="Minor"),
+            tlp=tlp,
+            audience=",".join(sorted(audience)),
+        )
+        sent.append((receipt["record_id"], tlp, audience, author))
+    node.worker.drain()
+    got: dict[str, set[str]] = {name: set() for name in readers}
+    for headers, body in receiver.requests:
+        got[headers["x-path"].split("?", 1)[1]].add(json.loads(body)["record_id"])
+    for name, (role, participant, _token) in readers.items():
+        expected = {
+            rid
+            for rid, tlp, audience, author in sent
+            if oracle_may_read(role, participant, tlp, audience, author)
+        }
+        assert got[name] == expected, name
