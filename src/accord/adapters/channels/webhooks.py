@@ -6,10 +6,11 @@ for HTTPS, TLS is started with the real name (``sni_hostname``) so the certifica
 checked against it. Redirects are never followed, since a redirect would lead to a host the
 policy never saw.
 
-Every request carries ``Connection: close``. The shared pool keys connections by IP, not by
-name, so a kept-alive TLS connection verified for one subscriber's host could otherwise carry
-another subscriber's payload to whatever sits behind the same IP (an SNI-routing proxy).
-Alerts are sporadic, so keep-alive would save little; the pool still bounds concurrency.
+Connections are kept alive in one pool per destination (the TLS name, the pinned address and
+the port): httpx keys its connections by address alone, so a shared pool could carry one
+subscriber's payload over a TLS connection verified for another subscriber's host behind the
+same IP (an SNI-routing proxy). Separate pools make that impossible and still save the
+handshakes on bursts to one receiver.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import socket
 import ssl
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -39,7 +41,8 @@ from accord.adapters.channels.outcome import SendOutcome, clip, elapsed_ms, fail
 from accord.errors import ConfigurationError
 
 MAX_RESPONSE_BYTES = 64 * 1024
-MAX_CONNECTIONS = 64  # room for ~32 concurrent sends while closing sockets linger
+CONNECTIONS_PER_DESTINATION = 16  # as many as the worker sends at once
+DESTINATIONS = 256  # keep-alive pools kept; the least recently used is closed
 DEFAULT_PORTS = {"http": 80, "https": 443}
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a format marker, not a secret
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -116,14 +119,9 @@ class WebhookSender:
         self._destinations = destinations
         self._timeout_s = timeout_s
         self._user_agent = user_agent
-        self._client = httpx.Client(
-            verify=ssl_context if ssl_context is not None else True,
-            trust_env=False,  # no proxy from the environment: it would bypass the pinning
-            follow_redirects=False,
-            timeout=httpx.Timeout(timeout_s),
-            limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=0),
-            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-        )
+        self._ssl_context = ssl_context
+        self._lock = threading.Lock()
+        self._clients: OrderedDict[tuple[str, str, int], httpx.Client] = OrderedDict()
 
     def send(self, message: WebhookMessage) -> SendOutcome:
         """Deliver one message; failures come back as the outcome, never as an exception."""
@@ -138,8 +136,42 @@ class WebhookSender:
         return self._post(target, headers, message.payload, started)
 
     def close(self) -> None:
-        """Close the pool; the sender cannot be used afterwards."""
-        self._client.close()
+        """Close the pools; the sender cannot be used afterwards."""
+        with self._lock:
+            clients = list(self._clients.values())
+            self._clients.clear()
+        for client in clients:
+            client.close()
+
+    def _client_for(self, target: _Target) -> httpx.Client:
+        """One keep-alive pool per destination — the name asked for (which TLS checks), the
+        pinned address and the port — so a connection verified for one subscriber's host is never reused
+        for another's, while repeated deliveries to one receiver skip the handshakes."""
+        key = (target.host_header, target.url.host, target.url.port or 0)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is not None:
+                self._clients.move_to_end(key)
+                return client
+            client = httpx.Client(
+                verify=self._ssl_context if self._ssl_context is not None else True,
+                trust_env=False,  # no proxy from the environment: it would bypass the pinning
+                follow_redirects=False,
+                timeout=httpx.Timeout(self._timeout_s),
+                limits=httpx.Limits(
+                    max_connections=CONNECTIONS_PER_DESTINATION,
+                    max_keepalive_connections=CONNECTIONS_PER_DESTINATION,
+                    keepalive_expiry=30,
+                ),
+                cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+            )
+            self._clients[key] = client
+            evicted = (
+                self._clients.popitem(last=False)[1] if len(self._clients) > DESTINATIONS else None
+            )
+        if evicted is not None:
+            evicted.close()  # a send still using it fails and is retried
+        return client
 
     def _target(self, raw_url: str) -> _Target:
         try:
@@ -169,7 +201,6 @@ class WebhookSender:
             "content-type": message.content_type,
             "user-agent": self._user_agent,
             "accept-encoding": "identity",
-            "connection": "close",
         }
         for name, value in headers.items():
             if not _HEADER_VALUE.fullmatch(value):
@@ -186,7 +217,7 @@ class WebhookSender:
         try:
             with (
                 deadline,
-                self._client.stream(
+                self._client_for(target).stream(
                     "POST", target.url, content=payload, headers=headers, extensions=extensions
                 ) as response,
             ):

@@ -38,6 +38,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     body: bytes
+    peer_port: int = 0
 
 
 @dataclass
@@ -62,7 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
         receiver = self.server.receiver
         headers = {name.lower(): value for name, value in self.headers.items()}
-        receiver.seen.append(Seen(self.path, headers, body))
+        receiver.seen.append(Seen(self.path, headers, body, self.client_address[1]))
         if self.path == "/drip":
             self._drip()
             return
@@ -499,3 +500,21 @@ def test_https_to_a_server_with_another_name_fails_verification(
         assert (outcome.delivered, outcome.permanent) == (False, False)
         assert "certificate" in outcome.error.lower()
         assert receiver.seen == []
+
+
+def test_connections_are_kept_alive_per_destination_name_only(
+    receiver: Receiver, sender: WebhookSender, hooks_example: list[str]
+) -> None:
+    """Repeated sends to one receiver reuse a connection; another name on the same
+    address never gets that connection (its TLS identity would be another's)."""
+    policy_sender = WebhookSender(
+        DestinationPolicy(allow=["127.0.0.0/8", "hooks.example"]), timeout_s=2.0
+    )
+    try:
+        for url in (receiver.url("/ok"), receiver.url("/ok"), receiver.url("/ok", "hooks.example")):
+            assert policy_sender.send(_message(url)).delivered
+    finally:
+        policy_sender.close()
+    first, second, other = (item.peer_port for item in receiver.seen)
+    assert first == second
+    assert other != first
