@@ -14,6 +14,8 @@ from accord.adapters.channels.dispatch import ChannelDispatcher
 from accord.adapters.channels.email import SmtpSender
 from accord.adapters.channels.webhooks import WebhookSender
 from accord.adapters.clock import SystemClock
+from accord.adapters.federation.client import HttpPeerClient
+from accord.adapters.federation.signatures import RequestSigner, SignedAuth
 from accord.adapters.keystore import FileKeystore
 from accord.adapters.sql import migrate
 from accord.adapters.sql.engine import make_engine
@@ -26,6 +28,8 @@ from accord.services.alerts import AlertService
 from accord.services.delivery import DeliveryWorker, WorkerSettings
 from accord.services.delivery_ports import Channels
 from accord.services.escalation import Escalator
+from accord.services.federation import FederationService
+from accord.services.federation_ports import PeerClient, PeerClients, PeerRow
 from accord.services.identity import IdentityService
 from accord.services.keys import KeyService
 from accord.services.log import LogService
@@ -50,6 +54,7 @@ class Node:
     subscriptions: SubscriptionService
     responses: ResponseService
     worker: DeliveryWorker
+    federation: FederationService
 
     def close(self) -> None:
         self.worker.close()
@@ -62,6 +67,7 @@ def build(
     clock: Clock | None = None,
     migrate_schema: bool = True,
     channels: Channels | None = None,
+    peer_clients: PeerClients | None = None,
 ) -> Node:
     """Wire a node: engine, migrations applied, services over one unit-of-work factory."""
     engine = make_engine(
@@ -76,7 +82,7 @@ def build(
     keystore = FileKeystore(settings.resolved_key_dir)
     writer = RecordWriter(keystore, clock)
     log = LogService(uow, clock, keystore, settings.resolved_log_origin, settings.witness_key_list)
-    keys = KeyService(uow, clock, keystore, writer, log)
+    keys = KeyService(uow, clock, keystore, writer, log, settings.author_set)
     router = Router(clock, _deadline_policy(settings))
     responses = ResponseService(uow, clock, writer, log, router)
     worker = DeliveryWorker(
@@ -86,13 +92,15 @@ def build(
         Escalator(uow, clock, router, settings.secretariat or None),
         WorkerSettings(lease=timedelta(seconds=settings.delivery_lease)),
     )
-    alerts = AlertService(uow, clock, writer, log, listeners=(router, responses))
+    alerts = AlertService(
+        uow, clock, writer, log, listeners=(router, responses), writes_for=keys.writes_for
+    )
     alerts.when_committed(worker.wake)
     node = Node(
         settings=settings,
         engine=engine,
         clock=clock,
-        identity=IdentityService(uow, clock, on_participant_added=keys.register),
+        identity=IdentityService(uow, clock, on_participant_added=keys.on_participant_added),
         alerts=alerts,
         log=log,
         keys=keys,
@@ -101,6 +109,9 @@ def build(
         subscriptions=SubscriptionService(uow, clock, email_enabled=bool(settings.smtp_host)),
         responses=responses,
         worker=worker,
+        federation=FederationService(
+            uow, clock, alerts, peer_clients or _peer_clients(log, keystore, settings)
+        ),
     )
     if migrate_schema:
         prepare_log(node)
@@ -154,3 +165,15 @@ def _deadline_policy(settings: Settings) -> DeadlinePolicy:
     except InvalidInputError as exc:
         details = "; ".join(f"{p.location}: {p.message}" for p in exc.problems)
         raise ConfigurationError(f"the deadline policy {path} is not valid: {details}") from exc
+
+
+def _peer_clients(log: LogService, keystore: FileKeystore, settings: Settings) -> PeerClients:
+    """Clients that sign every request with this node's log key (RFC 9421)."""
+
+    def client_for(peer: PeerRow) -> PeerClient:
+        signer = RequestSigner(log.verifier_key, lambda message: keystore.sign("log", message))
+        return HttpPeerClient(
+            peer.url, SignedAuth(signer), timeout_s=float(settings.delivery_timeout)
+        )
+
+    return client_for

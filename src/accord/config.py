@@ -56,6 +56,10 @@ SETTINGS: dict[str, str] = {
     "smtp_starttls": "true to upgrade the SMTP connection with STARTTLS (default false).",
     "secretariat": "Participant code of the regional secretariat, the last step of every "
     "escalation (e.g. BSRC in the demo); empty: escalations stop at focal points.",
+    "authors": "Comma-separated participant codes this node writes records for (default: "
+    "all, a one-node region). In a federation each participant is written for by one node.",
+    "federation_interval": "Seconds between pulls from every peer (default 5; 0: only on "
+    "demand, POST /api/v1/peers/ID/pull).",
     "deadline_policy": "Path of a JSON file replacing the default acknowledgement/response "
     "deadlines and update cadence (format in docs/delivery.md).",
 }
@@ -69,6 +73,7 @@ _INT_SETTINGS = frozenset(
         "delivery_timeout",
         "delivery_lease",
         "smtp_port",
+        "federation_interval",
     }
 )
 
@@ -102,6 +107,12 @@ class Settings:
     smtp_starttls: str = "false"
     secretariat: str = ""
     deadline_policy: str = ""
+    authors: str = ""
+    federation_interval: int = 5
+
+    @property
+    def author_set(self) -> frozenset[str]:
+        return frozenset(a.strip().upper() for a in self.authors.split(",") if a.strip())
 
     @property
     def allowlist(self) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,8 +74,9 @@ class LiveServer:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
-@pytest.fixture
-def server(node: Node) -> Iterator[LiveServer]:
+@contextmanager
+def serving(node: Node) -> Iterator[LiveServer]:
+    """``node``'s API under uvicorn on a free loopback port, for as long as the block runs."""
     port = free_port()
     config = uvicorn.Config(create_app(node), host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
@@ -85,9 +87,17 @@ def server(node: Node) -> Iterator[LiveServer]:
         if time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
         time.sleep(0.01)
-    yield LiveServer(f"http://127.0.0.1:{port}")
-    running.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}")
+    finally:
+        running.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(node: Node) -> Iterator[LiveServer]:
+    with serving(node) as live:
+        yield live
 
 
 @dataclass(frozen=True)

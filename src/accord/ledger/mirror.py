@@ -12,6 +12,7 @@ transaction, so a crash never leaves the two apart. See ADR 6.
 
 from __future__ import annotations
 
+import base64
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -179,3 +180,50 @@ class LogMirror:
         self.audit = audit
         result.accepted.sort(key=lambda v: v.index)
         return result
+
+
+def mirror_to_json(mirror: LogMirror) -> dict[str, Any]:
+    """The mirror's state as stored beside what it applied (the key is stored apart)."""
+    audit = mirror.audit
+    return {
+        "checkpoint": mirror.checkpoint.note if mirror.checkpoint else None,
+        "frontier": mirror.frontier.to_json(),
+        "keys": {author: base64.b64encode(key).decode() for author, key in audit.keys.items()},
+        "last_seq": dict(audit.last_seq),
+        "hidden": audit.hidden,
+        "read_in_full": audit.read_in_full,
+        "held": [
+            {
+                "index": v.index,
+                "entry": base64.b64encode(v.entry).decode(),
+                "body": v.body,
+            }
+            for v in mirror.held.values()
+        ],
+    }
+
+
+def mirror_from_json(log_key: notes.Verifier, data: dict[str, Any]) -> LogMirror:
+    """A mirror restored from ``mirror_to_json``; the checkpoint is verified again."""
+    checkpoint = open_checkpoint(data["checkpoint"], log_key) if data.get("checkpoint") else None
+    audit = EntryAudit(
+        keys={author: base64.b64decode(key) for author, key in data.get("keys", {}).items()},
+        last_seq={author: int(seq) for author, seq in data.get("last_seq", {}).items()},
+        hidden=int(data.get("hidden", 0)),
+        read_in_full=int(data.get("read_in_full", 0)),
+    )
+    held: dict[str, Verified] = {}
+    for item in data.get("held", []):
+        entry = base64.b64decode(item["entry"])
+        record = open_entry(entry)
+        held[record.record_id] = Verified(int(item["index"]), record, entry, item["body"])
+        audit.waiting.setdefault(record.envelope.author, []).append(
+            (f"entry {item['index']}", record)
+        )
+    return LogMirror(
+        log_key,
+        checkpoint=checkpoint,
+        frontier=Frontier.from_json(data.get("frontier", {"size": 0, "hashes": []})),
+        audit=audit,
+        held=held,
+    )

@@ -34,6 +34,7 @@ from accord.services.ports import (
     AlertQuery,
     AlertRow,
     Clock,
+    Projection,
     StoredRecord,
     ThreadRow,
     UnitOfWork,
@@ -129,7 +130,9 @@ class AlertService:
         log: LogService,
         listeners: Sequence[AlertListener] = (),
         on_committed: Sequence[Callable[[], None]] = (),
+        writes_for: Callable[[str], bool] = lambda _participant: True,
     ) -> None:
+        self._writes_for = writes_for
         self._uow = uow
         self._clock = clock
         self._writer = writer
@@ -160,6 +163,10 @@ class AlertService:
         are signed, logged and committed together, with one checkpoint covering them.
         """
         author = _issuer(account)
+        if not self._writes_for(author):
+            raise PermissionDeniedError(
+                f"this node does not write records for {author}; send the alert to its node"
+            )
         results: list[Receipt | AccordError | _Accepted] = []
         with self._uow() as uow:
             known = uow.identity.participant_codes()
@@ -173,9 +180,14 @@ class AlertService:
             accepted = list(pending.values())
             stored = self._writer.write(uow, [a.draft for a in accepted])
             routable = []
+            projections = []
+            threads: dict[MessageKey, int] = {}  # messages of this batch, by thread
             for admitted, record in zip(accepted, stored, strict=True):
                 admitted.stored = record
-                routable.append(self._project(uow, admitted, record))
+                projection = self._projection(uow, admitted, record, threads)
+                projections.append(projection)
+                routable.append(_routable(projection))
+            uow.alerts.project_many(projections)
             for listener in self._listeners:
                 listener.on_alerts(uow, routable)
             if stored:
@@ -233,22 +245,56 @@ class AlertService:
         pending[alert.key] = admitted
         return admitted
 
-    def _project(self, uow: UnitOfWork, admitted: _Accepted, record: StoredRecord) -> Routable:
+    def _projection(
+        self,
+        uow: UnitOfWork,
+        admitted: _Accepted,
+        record: StoredRecord,
+        threads: dict[MessageKey, int],
+    ) -> Projection:
         alert = admitted.item.alert
-        facts = facts_of(alert)
-        uow.alerts.project(
+        return Projection(
             record,
-            alert=alert,
-            facts=facts,
-            scope=admitted.scope,
-            thread_id=uow.alerts.thread_of(alert.referenced_keys()) or record.position,
-            received_at=admitted.draft.received_at,
-            content_digest=admitted.content,
-            signature=(admitted.item.signature_status, admitted.item.signature_detail),
+            alert,
+            facts_of(alert),
+            admitted.scope,
+            _thread(uow, alert, record.position, threads),
+            admitted.draft.received_at,
+            admitted.content,
+            (admitted.item.signature_status, admitted.item.signature_detail),
         )
-        return Routable(
-            record.position, record.record_id, alert, admitted.scope, record.author, facts.area
-        )
+
+    def apply_replicated(self, uow: UnitOfWork, items: Sequence[tuple[int, Any, Scope]]) -> None:
+        """Project alerts replicated from a peer's log (already stored and verified) and
+        route them to local subscribers, in the caller's transaction. ``items`` are
+        (position, replicated record, scope). A message already held here under the same
+        CAP key (sent to both nodes) is stored but not projected twice."""
+        projections = []
+        threads: dict[MessageKey, int] = {}
+        for position, row, scope in items:
+            mapping = json.loads(row.body)
+            alert = cap_json.alert_from_json(mapping)
+            if alert.key in threads or uow.alerts.find_by_key(alert.key) is not None:
+                continue
+            projections.append(
+                Projection(
+                    StoredRecord(position, row.record_id, row.author, row.seq, -1),
+                    alert,
+                    facts_of(alert),
+                    scope,
+                    _thread(uow, alert, position, threads),
+                    row.received_at,
+                    _content_digest(mapping),
+                    ("replicated", "verified in its origin's signed log"),
+                )
+            )
+        uow.alerts.project_many(projections)
+        routable = [_routable(p) for p in projections]
+        for listener in self._listeners:
+            listener.on_alerts(uow, routable)
+        if routable:
+            for callback in self._on_committed:
+                callback()
 
     def rebuild(self, check_signature: Callable[[bytes], tuple[str, str]]) -> int:
         """Drop the alert projections and recompute them from the records, in log order."""
@@ -324,13 +370,32 @@ def alert_json(view: AlertView, state: str | None) -> dict[str, Any]:
         "links": {
             "log_entry": f"/log/entries?start={row.log_index}&end={row.log_index + 1}",
             "inclusion_proof": f"/log/proof/inclusion?index={row.log_index}",
-        },
+        }
+        if row.log_index is not None
+        else {},  # replicated: in its origin's log, not this node's
         "scope": row.scope.to_json(),
         "received_at": row.received_at.isoformat(),
         "thread": {"id": row.thread_id, "state": state},
         "signature": {"status": row.signature_status, "detail": row.signature_detail},
         "alert": json.loads(row.body),
     }
+
+
+def _thread(uow: UnitOfWork, alert: Alert, position: int, threads: dict[MessageKey, int]) -> int:
+    """The thread a message joins: that of a message it references — earlier in this
+    batch, or held — else its own, named by its position. Records it for the batch."""
+    references = alert.referenced_keys()
+    thread = next((threads[key] for key in references if key in threads), None)
+    if thread is None:
+        thread = uow.alerts.thread_of(references) or position
+    threads[alert.key] = thread
+    return thread
+
+
+def _routable(p: Projection) -> Routable:
+    return Routable(
+        p.record.position, p.record.record_id, p.alert, p.scope, p.record.author, p.facts.area
+    )
 
 
 def _content_digest(mapping: dict[str, Any]) -> str:

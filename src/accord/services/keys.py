@@ -32,12 +32,23 @@ class KeyService:
         keys: Keys,
         writer: RecordWriter,
         log: LogService,
+        authors: frozenset[str] = frozenset(),
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._keys = keys
         self._writer = writer
         self._log = log
+        self._authors = authors
+
+    def writes_for(self, participant: str) -> bool:
+        """Whether this node writes records for ``participant`` (every participant unless
+        ACCORD_AUTHORS names some: in a federation each is written for by one node)."""
+        return not self._authors or participant in self._authors
+
+    def on_participant_added(self, uow: UnitOfWork, participant: str) -> None:
+        if self.writes_for(participant):
+            self.register(uow, participant)
 
     def ensure_log_key(self) -> str:
         if not self._keys.has("log"):
@@ -73,7 +84,7 @@ class KeyService:
         registered = []
         with self._uow() as uow:
             for code in sorted(uow.identity.participant_codes()):
-                if uow.keys.current(code) is None:
+                if self.writes_for(code) and uow.keys.current(code) is None:
                     registered.append(self.register(uow, code))
         return registered
 

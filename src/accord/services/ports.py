@@ -24,6 +24,7 @@ from accord.services.delivery_ports import (
     ResponseRepository,
     SubscriptionRepository,
 )
+from accord.services.federation_ports import PeerRepository
 
 
 class Clock(Protocol):
@@ -85,7 +86,7 @@ class AlertRow:
     record_id: str
     author: str
     seq: int
-    log_index: int
+    log_index: int | None  # None for a record replicated from a peer's log
     scope: Scope
     status: str
     msg_type: str
@@ -96,6 +97,20 @@ class AlertRow:
     content_type: str
     signature_status: str
     signature_detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """One stored alert and what its projection rows are made of."""
+
+    record: StoredRecord
+    alert: Alert
+    facts: AlertFacts
+    scope: Scope
+    thread_id: int
+    received_at: datetime
+    content_digest: str
+    signature: tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +191,7 @@ class AlertRepository(Protocol):
         content_digest: str,
         signature: tuple[str, str],
     ) -> None: ...
+    def project_many(self, items: Sequence[Projection]) -> None: ...
     def clear(self) -> None: ...
     def search(self, reader: Reader, query: AlertQuery) -> list[AlertRow]: ...
     def get(self, reader: Reader, record_id: str) -> AlertRow | None: ...
@@ -231,6 +247,8 @@ class UnitOfWork(Protocol):
     def deliveries(self) -> DeliveryRepository: ...
     @property
     def responses(self) -> ResponseRepository: ...
+    @property
+    def peers(self) -> PeerRepository: ...
 
 
 class UnitOfWorkFactory(Protocol):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from accord.ledger import merkle, notes
 from accord.ledger.audit import ServedEntry
 from accord.ledger.canonical import canonical_json, sha256_hex
-from accord.ledger.mirror import Frontier, LogMirror
+from accord.ledger.mirror import Frontier, LogMirror, mirror_from_json, mirror_to_json
 from accord.ledger.records import Envelope, key_id_of, new_salt, seal
 from accord.ledger.signing import SigningKey
 
@@ -218,3 +218,17 @@ def test_an_entry_served_out_of_order_is_refused() -> None:
     mirror.offer_checkpoint(peer.checkpoint(), None)
     result = mirror.read_page(peer.served(1, 3), peer.consistency(3, 5))
     assert [f.code for f in result.findings] == ["WRONG_RANGE"]
+
+
+def test_a_mirror_saved_and_restored_goes_on_where_it_stopped() -> None:
+    peer = PeerLog()
+    for n in range(7):
+        peer.add("EE", {"n": n})
+    mirror = LogMirror(peer.verifier)
+    mirror.offer_checkpoint(peer.checkpoint(), None)
+    first = mirror.read_page(peer.served(0, 5), peer.consistency(5, 8))
+    restored = mirror_from_json(peer.verifier, json.loads(json.dumps(mirror_to_json(mirror))))
+    rest = restored.read_page(peer.served(5, 8), [])
+    assert rest.findings == []
+    assert [v.index for v in first.accepted + rest.accepted] == list(range(8))
+    assert restored.frontier.root() == merkle.root_of_leaves(peer.leaves())

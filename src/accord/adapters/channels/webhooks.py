@@ -144,9 +144,9 @@ class WebhookSender:
             client.close()
 
     def _client_for(self, target: _Target) -> httpx.Client:
-        """One keep-alive pool per destination — the name asked for (which TLS checks), the
-        pinned address and the port — so a connection verified for one subscriber's host is never reused
-        for another's, while repeated deliveries to one receiver skip the handshakes."""
+        """One keep-alive pool per destination (the name asked for, which TLS checks; the
+        pinned address; the port), so a connection verified for one subscriber's host is
+        never reused for another's, while bursts to one receiver skip the handshakes."""
         key = (target.host_header, target.url.host, target.url.port or 0)
         with self._lock:
             client = self._clients.get(key)

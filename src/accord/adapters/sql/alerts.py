@@ -24,7 +24,7 @@ from accord.domain.alerts.cap import Alert, MessageKey
 from accord.domain.alerts.facts import AlertFacts
 from accord.domain.alerts.threads import ThreadState, state_after
 from accord.domain.sharing import Reader, Scope, Tlp
-from accord.services.ports import AlertQuery, AlertRow, StoredRecord, ThreadRow
+from accord.services.ports import AlertQuery, AlertRow, Projection, StoredRecord, ThreadRow
 
 _ROW_COLUMNS = (
     alerts.c.position,
@@ -63,11 +63,43 @@ _FIND_BY_KEY = (
         alerts.c.sent_at == bindparam("sent_at"),
     )
 )
-_THREAD = select(threads.c.state, threads.c.message_count, threads.c.expires_at).where(
-    threads.c.thread_id == bindparam("thread_id")
+_THREAD_COLUMNS = (
+    threads.c.thread_id,
+    threads.c.state,
+    threads.c.message_count,
+    threads.c.expires_at,
 )
 _ADVANCE_THREAD = threads.update().where(threads.c.thread_id == bindparam("id"))
 _NEW_THREAD = threads.insert()
+
+
+def _alert_values(p: Projection) -> dict[str, Any]:
+    bbox = p.facts.bbox or (None, None, None, None)
+    return {
+        "position": p.record.position,
+        "record_id": p.record.record_id,
+        "sender": p.alert.sender,
+        "identifier": p.alert.identifier,
+        "sent": p.alert.sent,
+        "sent_at": p.facts.sent_at,
+        "status": p.alert.status,
+        "msg_type": p.alert.msg_type,
+        "cap_scope": p.alert.scope,
+        "tlp": p.scope.tlp.value,
+        "audience_codes": audience_codes(p.scope.audience),
+        "author_code": p.record.author,
+        "thread_id": p.thread_id,
+        "received_at": p.received_at,
+        "expires_at": p.facts.expires_at,
+        "min_lon": bbox[0],
+        "min_lat": bbox[1],
+        "max_lon": bbox[2],
+        "max_lat": bbox[3],
+        "area_wkb": shapely.to_wkb(p.facts.area) if p.facts.area is not None else None,
+        "signature_status": p.signature[0],
+        "signature_detail": p.signature[1],
+        "content_digest": p.content_digest,
+    }
 
 
 def utc(value: datetime) -> datetime:
@@ -111,92 +143,88 @@ class SqlAlertRepository:
         content_digest: str,
         signature: tuple[str, str],
     ) -> None:
-        bbox = facts.bbox or (None, None, None, None)
-        self._db.execute(
-            alerts.insert(),
-            {
-                "position": record.position,
-                "record_id": record.record_id,
-                "sender": alert.sender,
-                "identifier": alert.identifier,
-                "sent": alert.sent,
-                "sent_at": facts.sent_at,
-                "status": alert.status,
-                "msg_type": alert.msg_type,
-                "cap_scope": alert.scope,
-                "tlp": scope.tlp.value,
-                "audience_codes": audience_codes(scope.audience),
-                "author_code": record.author,
-                "thread_id": thread_id,
-                "received_at": received_at,
-                "expires_at": facts.expires_at,
-                "min_lon": bbox[0],
-                "min_lat": bbox[1],
-                "max_lon": bbox[2],
-                "max_lat": bbox[3],
-                "area_wkb": shapely.to_wkb(facts.area) if facts.area is not None else None,
-                "signature_status": signature[0],
-                "signature_detail": signature[1],
-                "content_digest": content_digest,
-            },
+        self.project_many(
+            [
+                Projection(
+                    record, alert, facts, scope, thread_id, received_at, content_digest, signature
+                )
+            ]
         )
-        self._project_facets(record.position, facts)
-        self._advance_thread(thread_id, record.position, alert, facts, received_at)
 
-    def _project_facets(self, position: int, facts: AlertFacts) -> None:
-        if facts.infos:
-            self._db.execute(
-                alert_infos.insert(),
-                [
-                    {
-                        "position": position,
-                        "ordinal": info.ordinal,
-                        "language": info.language,
-                        "event": info.event,
-                        "urgency_rank": info.urgency_rank,
-                        "severity_rank": info.severity_rank,
-                        "certainty_rank": info.certainty_rank,
-                    }
-                    for info in facts.infos
-                ],
-            )
-        categories = sorted({c for info in facts.infos for c in info.categories})
-        if categories:
-            self._db.execute(
-                alert_categories.insert(),
-                [{"position": position, "category": c} for c in categories],
-            )
-
-    def _advance_thread(
-        self, thread_id: int, position: int, alert: Alert, facts: AlertFacts, at: datetime
-    ) -> None:
-        current = self._db.execute(_THREAD, {"thread_id": thread_id}).first()
-        if current is None:
-            self._db.execute(
-                _NEW_THREAD,
-                {
-                    "thread_id": thread_id,
-                    "state": state_after(None, alert.msg_type).value,
-                    "status": alert.status,
-                    "latest_position": position,
-                    "message_count": 1,
-                    "updated_at": at,
-                    "expires_at": facts.expires_at,
-                },
-            )
+    def project_many(self, items: Sequence[Projection]) -> None:
+        """Project alerts in order with a few multi-row statements: alert rows, info
+        facets and categories in one insert each, threads read once and written once."""
+        if not items:
             return
-        changes_content = alert.msg_type in ("Alert", "Update")
-        self._db.execute(
-            _ADVANCE_THREAD,
+        self._db.execute(alerts.insert(), [_alert_values(p) for p in items])
+        infos = [
             {
-                "id": thread_id,
-                "state": state_after(ThreadState(current[0]), alert.msg_type).value,
-                "latest_position": position,
-                "message_count": current[1] + 1,
-                "updated_at": at,
-                "expires_at": facts.expires_at if changes_content else current[2],
-            },
-        )
+                "position": p.record.position,
+                "ordinal": info.ordinal,
+                "language": info.language,
+                "event": info.event,
+                "urgency_rank": info.urgency_rank,
+                "severity_rank": info.severity_rank,
+                "certainty_rank": info.certainty_rank,
+            }
+            for p in items
+            for info in p.facts.infos
+        ]
+        if infos:
+            self._db.execute(alert_infos.insert(), infos)
+        categories = [
+            {"position": p.record.position, "category": c}
+            for p in items
+            for c in sorted({c for info in p.facts.infos for c in info.categories})
+        ]
+        if categories:
+            self._db.execute(alert_categories.insert(), categories)
+        self._advance_threads(items)
+
+    def _advance_threads(self, items: Sequence[Projection]) -> None:
+        ids = sorted({p.thread_id for p in items})
+        held = {
+            row[0]: {"state": row[1], "message_count": row[2], "expires_at": row[3]}
+            for row in self._db.execute(
+                select(
+                    threads.c.thread_id,
+                    threads.c.state,
+                    threads.c.message_count,
+                    threads.c.expires_at,
+                ).where(threads.c.thread_id.in_(ids))
+            )
+        }
+        new: dict[int, dict[str, Any]] = {}
+        changed: dict[int, dict[str, Any]] = {}
+        for p in items:
+            current = new.get(p.thread_id) or changed.get(p.thread_id) or held.get(p.thread_id)
+            if current is None:
+                new[p.thread_id] = {
+                    "thread_id": p.thread_id,
+                    "state": state_after(None, p.alert.msg_type).value,
+                    "status": p.alert.status,
+                    "latest_position": p.record.position,
+                    "message_count": 1,
+                    "updated_at": p.received_at,
+                    "expires_at": p.facts.expires_at,
+                }
+                continue
+            changes_content = p.alert.msg_type in ("Alert", "Update")
+            following = {
+                "state": state_after(ThreadState(current["state"]), p.alert.msg_type).value,
+                "latest_position": p.record.position,
+                "message_count": current["message_count"] + 1,
+                "updated_at": p.received_at,
+                "expires_at": p.facts.expires_at if changes_content else current["expires_at"],
+            }
+            if p.thread_id in new:
+                new[p.thread_id].update(following)
+            else:
+                changed[p.thread_id] = {"id": p.thread_id, **following}
+        if new:
+            self._db.execute(_NEW_THREAD, list(new.values()))
+        if changed:
+            self._db.execute(_ADVANCE_THREAD, list(changed.values()))
 
     def clear(self) -> None:
         """Drop the whole projection (rebuild recomputes it from the records)."""

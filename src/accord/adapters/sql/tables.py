@@ -340,4 +340,42 @@ responses = Table(
     Index("ix_responses_alert", "alert_position"),
 )
 
+# Federation (ADR 6). A peer is pinned by its log's verifier key and read for one
+# participant; ``mirror`` is what this node has verified of the peer's log (checkpoint
+# note, tree frontier, authors' keys and sequence numbers), saved with what it applied.
+peers = Table(
+    "peers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("verifier_key", Text, nullable=False, unique=True),
+    Column("participant_code", String(32), nullable=False),
+    Column("mirror", JSON, nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("last_attempt_at", Instant, nullable=True),
+    Column("last_success_at", Instant, nullable=True),
+    Column("last_error", Text, nullable=False),
+)
+
+# Records that came from a peer's log: which peer, and where in its log.
+replicated = Table(
+    "replicated",
+    metadata,
+    Column("position", Position, ForeignKey("records.position"), primary_key=True),
+    Column("peer_id", Integer, ForeignKey("peers.id"), nullable=False),
+    Column("origin_index", BigInteger, nullable=False),
+    UniqueConstraint("peer_id", "origin_index", name="uq_replicated_origin"),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("peer_id", Integer, ForeignKey("peers.id"), nullable=True),
+    Column("code", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("created_at", Instant, nullable=False),
+)
+
 PROJECTION_TABLES = (alert_categories, alert_infos, alerts, threads)

@@ -15,6 +15,7 @@ from accord.adapters.sql.engine import READONLY
 from accord.adapters.sql.identity import SqlIdentityRepository
 from accord.adapters.sql.keys import SqlKeyRepository
 from accord.adapters.sql.log import SqlLogRepository
+from accord.adapters.sql.peers import SqlPeerRepository
 from accord.adapters.sql.records import SqlRecordRepository
 from accord.adapters.sql.responses import SqlResponseRepository
 from accord.adapters.sql.subscriptions import SqlSubscriptionRepository
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
         self.subscriptions = SqlSubscriptionRepository(connection)
         self.deliveries = SqlDeliveryRepository(connection)
         self.responses = SqlResponseRepository(connection)
+        self.peers = SqlPeerRepository(connection)
 
 
 class SqlUnitOfWorkFactory:

@@ -14,8 +14,18 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 import accord
+from accord.adapters.federation.signatures import RequestVerifier
 from accord.bootstrap import Node
-from accord.entrypoints.api import admin, alerts, feeds, log, problems, stream, subscriptions
+from accord.entrypoints.api import (
+    admin,
+    alerts,
+    federation,
+    feeds,
+    log,
+    problems,
+    stream,
+    subscriptions,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +38,7 @@ def create_app(node: Node) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         refresher = asyncio.create_task(_refresh_checkpoints(node))
         streaming = asyncio.create_task(hub.run())
+        replicating = asyncio.create_task(_replicate(node))
         stop = threading.Event()
         worker = None
         if node.settings.worker == "in-process":
@@ -40,6 +51,7 @@ def create_app(node: Node) -> FastAPI:
         node.worker.wake()
         refresher.cancel()
         streaming.cancel()
+        replicating.cancel()
         if worker is not None:
             await asyncio.to_thread(worker.join, 30)
 
@@ -52,6 +64,7 @@ def create_app(node: Node) -> FastAPI:
     )
     app.state.node = node
     app.state.stream_hub = hub
+    app.state.peer_verifier = RequestVerifier(node.federation.public_key_for)
     problems.install(app)
     app.include_router(alerts.router)
     app.include_router(admin.router)
@@ -59,6 +72,7 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(log.router)
     app.include_router(subscriptions.router)
     app.include_router(stream.router)
+    app.include_router(federation.router)
 
     @app.get("/api/v1/node", tags=["node"])
     def about() -> dict[str, Any]:
@@ -88,3 +102,16 @@ async def _refresh_checkpoints(node: Node) -> None:
             await run_in_threadpool(node.log.ensure_checkpoint, max_age_seconds=interval)
         except Exception:  # a failed refresh must not stop the next one
             logger.exception("could not refresh the log checkpoint")
+
+
+async def _replicate(node: Node) -> None:
+    """Pull from every peer every ACCORD_FEDERATION_INTERVAL seconds (0: never here)."""
+    interval = node.settings.federation_interval
+    if interval <= 0:
+        return
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(node.federation.pull_all)
+        except Exception:  # one bad round must not stop replication for good
+            logger.exception("pulling from peers failed; trying again")

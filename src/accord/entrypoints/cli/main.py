@@ -146,7 +146,7 @@ def _demo_defaults(inbox_port: int) -> dict[str, Any]:
 
 
 def _register_subcommands() -> None:
-    from accord.entrypoints.cli import admin, alerts, audit, cap, delivery, inbox, keys
+    from accord.entrypoints.cli import admin, alerts, audit, cap, delivery, inbox, keys, peers
 
     app.add_typer(cap.app, name="cap", help="Validate and convert CAP 1.2 files.")
     app.add_typer(alerts.app, name="alert", help="Send and list alerts on a node.")
@@ -159,6 +159,7 @@ def _register_subcommands() -> None:
     app.add_typer(delivery.delivery, name="delivery")
     app.command("worker")(delivery.worker)
     app.command("inbox")(inbox.inbox)
+    app.add_typer(peers.peer, name="peer")
 
 
 _register_subcommands()

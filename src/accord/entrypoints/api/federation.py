@@ -1,0 +1,74 @@
+"""Federation over HTTP: entries served to signed peers within their scope, and the admin
+API of peers and incidents (ADR 6)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from accord.adapters.federation.signatures import asgi_request_url
+from accord.domain.sharing import Reader
+from accord.entrypoints.api.auth import AdminAccount, CurrentAccount, node_of
+from accord.services.log import MAX_PAGE
+
+router = APIRouter(tags=["federation"])
+Index = Annotated[int, Query(ge=0, le=2**62)]
+
+
+class PeerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(description="The peer node's base URL.")
+    key: str = Field(description="The peer's log verifier key (GET /log/key on the peer).")
+    participant: str = Field(description="The participant the peer node serves.")
+
+
+async def _peer_reader(request: Request) -> Reader:
+    """Verify the request's RFC 9421 signature against the pinned peer keys."""
+    node = node_of(request)
+    body = await request.body()
+    verifier = request.app.state.peer_verifier
+    url = asgi_request_url(request.scope)
+    key = verifier.verify(request.method, url, request.headers, body)
+    return await run_in_threadpool(node.federation.reader_for, key)
+
+
+@router.get(
+    "/federation/v1/entries",
+    summary="Log entries for a signed peer: in full within its participant's scope",
+)
+async def peer_entries(request: Request, start: Index = 0, end: Index | None = None) -> Any:
+    reader = await _peer_reader(request)
+    stop = end if end is not None else start + MAX_PAGE
+    return await run_in_threadpool(node_of(request).log.entries, reader, start, stop)
+
+
+@router.get("/api/v1/peers", summary="Peers, what was verified of their logs, and their lag")
+def list_peers(request: Request, _admin: AdminAccount) -> list[dict[str, Any]]:
+    return node_of(request).federation.peers()
+
+
+@router.post("/api/v1/peers", status_code=201, summary="Add a peer, pinned by its log key")
+def add_peer(request: Request, body: PeerIn, admin: AdminAccount) -> dict[str, Any]:
+    return node_of(request).federation.add_peer(admin, body.url, body.key, body.participant)
+
+
+@router.post("/api/v1/peers/{peer_id}/pull", summary="Pull from a peer now")
+def pull_peer(
+    request: Request, _admin: AdminAccount, peer_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+) -> dict[str, Any]:
+    report = node_of(request).federation.pull(peer_id)
+    return {
+        "peer": report.peer,
+        "applied": report.applied,
+        "hidden": report.hidden,
+        "findings": [{"code": f.code, "message": f.message} for f in report.findings],
+        "error": report.error,
+    }
+
+
+@router.get("/api/v1/incidents", summary="Equivocation and other misbehaviour of peers")
+def list_incidents(request: Request, _account: CurrentAccount) -> list[dict[str, Any]]:
+    return node_of(request).federation.incidents()

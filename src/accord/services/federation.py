@@ -1,0 +1,246 @@
+"""Federation: peers pinned by their log keys, pulled page by page, verified before applied.
+
+A pull verifies the peer's checkpoint and its consistency with the last one verified,
+then reads entries in bounded pages through the ``LogMirror`` (ADR 6). Each page the
+mirror accepts is applied in one transaction with the mirror's new state: records stored
+insert-or-ignore by record id, replicated alerts projected and routed to local
+subscribers like local ones. Misbehaviour becomes an incident with its evidence.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from accord.domain.identity import Role
+from accord.domain.sharing import Reader, Scope, Tlp
+from accord.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PeerError,
+    PermissionDeniedError,
+    Problem,
+    VerificationError,
+)
+from accord.ledger import notes
+from accord.ledger.audit import Finding
+from accord.ledger.mirror import LogMirror, Verified, mirror_from_json, mirror_to_json
+from accord.services.alerts import ALERT_RECORD_KIND, AlertService
+from accord.services.federation_ports import PeerClients, PeerRow, ReplicatedRecord
+from accord.services.ports import Account, Clock, UnitOfWorkFactory
+
+logger = logging.getLogger(__name__)
+PAGE = 500
+
+
+@dataclass
+class PullReport:
+    peer: int
+    applied: int = 0
+    hidden: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    error: str = ""
+
+
+class FederationService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        alerts: AlertService,
+        clients: PeerClients,
+        *,
+        page: int = PAGE,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._alerts = alerts
+        self._clients = clients
+        self._page = page
+
+    def add_peer(
+        self, account: Account, url: str, verifier_key: str, participant: str
+    ) -> dict[str, Any]:
+        if account.role is not Role.ADMIN:
+            raise PermissionDeniedError("only a node admin may add peers")
+        problems = []
+        try:
+            notes.parse_verifier_key(verifier_key.strip())
+        except VerificationError as exc:
+            problems.append(Problem("/key", "INVALID_KEY", f"not a C2SP verifier key: {exc}"))
+        if not url.startswith(("http://", "https://")):
+            problems.append(Problem("/url", "INVALID_URL", "url: the peer's http(s) base URL"))
+        with self._uow() as uow:
+            if participant not in uow.identity.participant_codes():
+                problems.append(
+                    Problem("/participant", "UNKNOWN_PARTICIPANT", f"no participant {participant}")
+                )
+            if problems:
+                raise InvalidInputError("the peer is not valid", problems)
+            if uow.peers.by_verifier_key(verifier_key.strip()) is not None:
+                raise ConflictError("a peer with this key is already known")
+            peer_id = uow.peers.add(
+                url.rstrip("/"), verifier_key.strip(), participant, self._clock.now()
+            )
+            row = uow.peers.get(peer_id)
+        assert row is not None
+        return peer_json(row, self._clock.now())
+
+    def peers(self) -> list[dict[str, Any]]:
+        with self._uow(readonly=True) as uow:
+            rows = uow.peers.find()
+        now = self._clock.now()
+        return [peer_json(row, now) for row in rows]
+
+    def incidents(self) -> list[dict[str, Any]]:
+        with self._uow(readonly=True) as uow:
+            return uow.peers.incidents(None)
+
+    def public_key_for(self, verifier_key: str) -> bytes | None:
+        """The pinned public key of the peer whose verifier key this is, if one is."""
+        with self._uow(readonly=True) as uow:
+            row = uow.peers.by_verifier_key(verifier_key)
+        return notes.parse_verifier_key(row.verifier_key).public_key if row else None
+
+    def reader_for(self, verifier_key: str) -> Reader:
+        """A peer's requests read as its participant's focal point: the widest reader the
+        participant has, so its node can hold what any of its people may read."""
+        with self._uow(readonly=True) as uow:
+            row = uow.peers.by_verifier_key(verifier_key)
+        if row is None:
+            raise AuthenticationError("the request is signed by a key this node does not know")
+        return Reader(Role.FOCAL_POINT, row.participant)
+
+    def pull_all(self) -> list[PullReport]:
+        with self._uow(readonly=True) as uow:
+            ids = [row.id for row in uow.peers.find()]
+        return [self.pull(peer_id) for peer_id in ids]
+
+    def pull(self, peer_id: int) -> PullReport:
+        """Read everything the peer's newest checkpoint holds that is new to this node."""
+        with self._uow(readonly=True) as uow:
+            row = uow.peers.get(peer_id)
+        if row is None:
+            raise NotFoundError(f"no peer {peer_id}")
+        report = PullReport(peer_id)
+        mirror = mirror_from_json(notes.parse_verifier_key(row.verifier_key), row.mirror)
+        client = self._clients(row)
+        try:
+            self._pull(row, mirror, client, report)
+        except PeerError as exc:
+            report.error = str(exc)
+        except (VerificationError, InvalidInputError) as exc:
+            # Garbage on the wire or a malformed answer: nothing of it was applied.
+            report.error = f"the peer's answer does not verify: {exc}"
+        finally:
+            client.close()
+        with self._uow() as uow:
+            uow.peers.record_attempt(peer_id, self._clock.now(), report.error)
+            for finding in report.findings:
+                uow.peers.add_incident(
+                    peer_id, finding.code, finding.message, finding.evidence, self._clock.now()
+                )
+        return report
+
+    def _pull(self, row: PeerRow, mirror: LogMirror, client: Any, report: PullReport) -> None:
+        note = client.checkpoint()
+        old = mirror.checkpoint.checkpoint.size if mirror.checkpoint else 0
+        new = notes.Checkpoint.parse(notes.note_text(note)).size
+        proof = client.consistency(old, new) if 0 < old < new else None
+        findings = mirror.offer_checkpoint(note, proof)
+        if findings:
+            report.findings += findings
+            report.error = findings[0].message
+            return
+        size = new
+        while mirror.frontier.size < size:
+            start = mirror.frontier.size
+            end = min(start + self._page, size)
+            served = client.entries(start, end)
+            end = start + len(served)  # the peer may serve a shorter page than asked
+            page_proof = client.consistency(end, size) if start < end < size else []
+            result = mirror.read_page(served, page_proof)
+            if not result.accepted and result.findings and mirror.frontier.size == start:
+                report.findings += result.findings
+                report.error = result.findings[0].message
+                return
+            report.findings += result.findings
+            report.hidden += result.hidden
+            report.applied += self._apply(row, mirror, result.accepted)
+
+    def _apply(self, row: PeerRow, mirror: LogMirror, accepted: list[Verified]) -> int:
+        now = self._clock.now()
+        with self._uow() as uow:
+            known = uow.identity.participant_codes()
+            rows = [_replicated(row.id, v, now) for v in accepted]
+            unknown = sorted({r.author for r in rows} - known)
+            for author in unknown:
+                uow.peers.add_incident(
+                    row.id,
+                    "UNKNOWN_AUTHOR",
+                    f"records by {author}, a participant this node does not know, were skipped",
+                    [],
+                    now,
+                )
+            rows = [r for r in rows if r.author in known]
+            taken = uow.peers.taken_sequences(rows)
+            for author, seq in sorted(taken):
+                uow.peers.add_incident(
+                    row.id,
+                    "SEQUENCE_CONFLICT",
+                    f"{author}'s record {seq} differs from the one already held",
+                    [],
+                    now,
+                )
+            stored = uow.peers.append([r for r in rows if (r.author, r.seq) not in taken])
+            alerts = [(r, position) for r, position in stored if r.kind == ALERT_RECORD_KIND]
+            self._alerts.apply_replicated(uow, [_for_projection(r, p) for r, p in alerts])
+            uow.peers.save_mirror(row.id, mirror_to_json(mirror))
+        return len(stored)
+
+
+def _replicated(peer_id: int, verified: Verified, now: datetime) -> ReplicatedRecord:
+    envelope = verified.record.envelope
+    return ReplicatedRecord(
+        peer_id=peer_id,
+        origin_index=verified.index,
+        record_id=verified.record.record_id,
+        entry=verified.entry,
+        envelope=envelope.canonical_bytes().decode("utf-8"),
+        kind=envelope.kind,
+        author=envelope.author,
+        seq=envelope.seq,
+        created_at=envelope.created_at,
+        tlp=str(envelope.scope.get("tlp", "RED")),
+        audience=list(envelope.scope.get("audience", [])),
+        body=verified.body or "{}",
+        received_at=now,
+    )
+
+
+def _for_projection(row: ReplicatedRecord, position: int) -> tuple[int, ReplicatedRecord, Scope]:
+    return position, row, Scope(Tlp(row.tlp), frozenset(row.audience))
+
+
+def peer_json(row: PeerRow, now: datetime) -> dict[str, Any]:
+    mirror = row.mirror
+    checkpoint = mirror.get("checkpoint")
+    size = notes.Checkpoint.parse(notes.note_text(checkpoint)).size if checkpoint else 0
+    read = int(mirror.get("frontier", {}).get("size", 0))
+    return {
+        "id": row.id,
+        "url": row.url,
+        "key": row.verifier_key,
+        "participant": row.participant,
+        "checkpoint": checkpoint,
+        "verified_size": size,
+        "read": read,
+        "lag_entries": size - read,
+        "lag_seconds": (now - row.last_success_at).total_seconds() if row.last_success_at else None,
+        "last_attempt_at": row.last_attempt_at.isoformat() if row.last_attempt_at else None,
+        "last_error": row.last_error,
+    }

@@ -1,0 +1,243 @@
+"""Two nodes on loopback, each writing for its own participant, pulling each other's logs
+over signed HTTP: what arrives is exactly what the reader's scope allows, verified, applied
+once, projected and routed to local subscribers."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from accord.bootstrap import Node, build
+from accord.config import Settings
+from tests.faults.proxy import FaultyProxy
+from tests.integration.cap_samples import alert_xml
+from tests.integration.conftest import POSTGRES_URL, LiveServer, serving
+from tests.integration.test_delivery import Receiver
+from tests.integration.test_delivery import receiver as receiver
+
+XML = {"content-type": "application/cap+xml"}
+PARTICIPANTS = (("EE", "Estonia"), ("LV", "Latvia"), ("LT", "Lithuania"))
+
+
+@dataclass
+class Site:
+    node: Node
+    server: LiveServer
+    admin: str
+    focal: str
+    analyst: str
+
+    @property
+    def key(self) -> str:
+        return httpx.get(f"{self.server.url}/log/key").text.strip()
+
+
+def _second_url(database_url: str) -> Iterator[str]:
+    if database_url.startswith("sqlite"):
+        yield database_url.replace("accord.db", "peer.db")
+        return
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _site(url: str, data_dir: Path, code: str, stack: ExitStack) -> Site:
+    node = build(
+        Settings(
+            data_dir=data_dir,
+            database_url=url,
+            node_name=f"{code.lower()}.node",
+            authors=code,
+            worker="off",
+            federation_interval=0,
+            outbound_allowlist="127.0.0.0/8",
+        )
+    )
+    for participant, name in PARTICIPANTS:
+        node.identity.add_participant(participant, name, "state")
+    node.identity.add_user("admin", "admin", code)
+    node.identity.add_user("focal", "focal-point", code)
+    node.identity.add_user("analyst", "analyst", code)
+    tokens = [node.identity.issue_token(u)["token"] for u in ("admin", "focal", "analyst")]
+    stack.callback(node.close)
+    server = stack.enter_context(serving(node))
+    return Site(node, server, tokens[0], tokens[1], tokens[2])
+
+
+@pytest.fixture
+def sites(database_url: str, tmp_path: Path) -> Iterator[tuple[Site, Site]]:
+    for second in _second_url(database_url):
+        with ExitStack() as stack:
+            lv = _site(database_url, tmp_path / "lv", "LV", stack)
+            ee = _site(second, tmp_path / "ee", "EE", stack)
+            yield lv, ee
+
+
+def _peer(site: Site, other: Site, participant: str) -> int:
+    with httpx.Client(
+        base_url=site.server.url, headers={"Authorization": f"Bearer {site.admin}"}
+    ) as client:
+        response = client.post(
+            "/api/v1/peers",
+            json={"url": other.server.url, "key": other.key, "participant": participant},
+        )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def _pull(site: Site, peer_id: int) -> dict[str, object]:
+    with httpx.Client(
+        base_url=site.server.url, headers={"Authorization": f"Bearer {site.admin}"}, timeout=60
+    ) as client:
+        response = client.post(f"/api/v1/peers/{peer_id}/pull")
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def _send(site: Site, identifier: str, **params: str) -> str:
+    scope = "Public" if params.get("tlp", "CLEAR") == "CLEAR" else "Restricted"
+    response = httpx.post(
+        f"{site.server.url}/api/v1/alerts",
+        content=alert_xml(identifier, scope=scope),
+        headers={**XML, "Authorization": f"Bearer {site.focal}"},
+        params=params,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["record_id"])
+
+
+def _identifiers(site: Site, token: str) -> set[str]:
+    response = httpx.get(
+        f"{site.server.url}/api/v1/alerts",
+        headers={"Authorization": f"Bearer {token}"},
+        params={"limit": 200},
+    )
+    return {item["alert"]["identifier"] for item in response.json()["items"]}
+
+
+def test_a_peer_gets_what_its_participant_may_read_verified_and_only_once(
+    sites: tuple[Site, Site], receiver: Receiver
+) -> None:
+    lv, ee = sites
+    _peer(lv, ee, "EE")  # LV serves EE's node as EE's focal point
+    from_lv = _peer(ee, lv, "LV")
+    with httpx.Client(
+        base_url=ee.server.url, headers={"Authorization": f"Bearer {ee.analyst}"}
+    ) as client:
+        client.post(
+            "/api/v1/subscriptions",
+            json={"name": "all", "endpoints": [{"kind": "webhook", "url": receiver.url}]},
+        ).raise_for_status()
+    _send(lv, "public-1")
+    _send(lv, "red-for-ee", tlp="RED", audience="EE")
+    _send(lv, "red-for-lt", tlp="RED", audience="LT")
+    _send(lv, "amber-all", tlp="AMBER")
+
+    first = _pull(ee, from_lv)
+    again = _pull(ee, from_lv)
+
+    assert first["error"] == ""
+    assert first["findings"] == []
+    assert first["hidden"] == 1  # red-for-lt: its leaf only
+    assert again["applied"] == 0
+    assert _identifiers(ee, ee.focal) == {"public-1", "red-for-ee", "amber-all"}
+    assert _identifiers(ee, ee.analyst) == {"public-1", "amber-all"}  # RED: focal points only
+    ee.node.worker.drain()
+    delivered = sorted(json.loads(body)["alert"]["identifier"] for _h, body in receiver.requests)
+    assert delivered == ["amber-all", "public-1"]
+    with httpx.Client(
+        base_url=ee.server.url, headers={"Authorization": f"Bearer {ee.admin}"}
+    ) as client:
+        (status,) = client.get("/api/v1/peers").json()
+    assert status["lag_entries"] == 0
+    assert status["verified_size"] == status["read"]
+
+
+def test_requests_from_an_unknown_node_are_refused(sites: tuple[Site, Site]) -> None:
+    lv, ee = sites
+    from_lv = _peer(ee, lv, "LV")  # EE pins LV, but LV does not know EE
+    _send(lv, "public-2")
+    report = _pull(ee, from_lv)
+    assert "401" in str(report["error"])
+    unsigned = httpx.get(f"{lv.server.url}/federation/v1/entries", params={"start": 0})
+    assert unsigned.status_code == 401
+    assert unsigned.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_peer_pinned_with_another_key_is_an_incident(sites: tuple[Site, Site]) -> None:
+    lv, ee = sites
+    _peer(lv, ee, "EE")
+    with httpx.Client(
+        base_url=ee.server.url, headers={"Authorization": f"Bearer {ee.admin}"}
+    ) as client:
+        impostor = client.post(
+            "/api/v1/peers",
+            json={"url": lv.server.url, "key": ee.key, "participant": "LV"},
+        )
+    # ee.key is EE's own log key: pinning it for LV's URL means LV's checkpoints fail.
+    peer_id = impostor.json()["id"]
+    report = _pull(ee, peer_id)
+    assert [f["code"] for f in report["findings"]] == ["BAD_CHECKPOINT"]  # type: ignore[union-attr]
+    with httpx.Client(
+        base_url=ee.server.url, headers={"Authorization": f"Bearer {ee.focal}"}
+    ) as client:
+        incidents = client.get("/api/v1/incidents").json()
+    assert [i["code"] for i in incidents] == ["BAD_CHECKPOINT"]
+
+
+def test_partitions_and_garbage_lose_nothing_and_duplicate_nothing(
+    sites: tuple[Site, Site],
+) -> None:
+    lv, ee = sites
+    _peer(lv, ee, "EE")
+    port = int(lv.server.url.rsplit(":", 1)[1])
+    with FaultyProxy(("127.0.0.1", port), seed=7) as proxy:
+        with httpx.Client(
+            base_url=ee.server.url, headers={"Authorization": f"Bearer {ee.admin}"}
+        ) as client:
+            peer_id = client.post(
+                "/api/v1/peers",
+                json={"url": proxy.url, "key": lv.key, "participant": "LV"},
+            ).json()["id"]
+        sent = [f"p-{n}" for n in range(12)]
+        for identifier in sent[:6]:
+            _send(lv, identifier)
+        proxy.partition()
+        assert "cannot reach" in str(_pull(ee, peer_id)["error"])
+        proxy.heal()
+        for identifier in sent[6:]:
+            _send(lv, identifier)
+        proxy.corrupt_rate = 0.02
+        proxy.mode = "corrupt"
+        failed = 0
+        for _ in range(3):
+            report = _pull(ee, peer_id)  # garbage is refused: an error, nothing applied
+            failed += bool(report["error"])
+        assert failed >= 1
+        proxy.heal()
+        proxy.close_connections()
+        final = _pull(ee, peer_id)
+    assert final["error"] == ""
+    assert _identifiers(ee, ee.focal) == set(sent)
+    with httpx.Client(
+        base_url=ee.server.url, headers={"Authorization": f"Bearer {ee.admin}"}
+    ) as client:
+        (status,) = client.get("/api/v1/peers").json()
+    assert status["lag_entries"] == 0
+    assert _pull(ee, peer_id)["applied"] == 0
