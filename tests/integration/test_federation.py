@@ -5,6 +5,7 @@ once, projected and routed to local subscribers."""
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -57,23 +58,29 @@ def _second_url(database_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def _site(url: str, data_dir: Path, code: str, stack: ExitStack) -> Site:
-    node = build(
-        Settings(
-            data_dir=data_dir,
-            database_url=url,
-            node_name=f"{code.lower()}.node",
-            authors=code,
-            worker="off",
-            federation_interval=0,
-            outbound_allowlist="127.0.0.0/8",
-        )
+def _settings(url: str, data_dir: Path, code: str) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=url,
+        node_name=f"{code.lower()}.node",
+        authors=code,
+        worker="off",
+        federation_interval=0,
+        outbound_allowlist="127.0.0.0/8",
     )
+
+
+def _site(url: str, data_dir: Path, code: str, stack: ExitStack) -> Site:
+    node = build(_settings(url, data_dir, code))
     for participant, name in PARTICIPANTS:
         node.identity.add_participant(participant, name, "state")
     node.identity.add_user("admin", "admin", code)
     node.identity.add_user("focal", "focal-point", code)
     node.identity.add_user("analyst", "analyst", code)
+    return _serve(node, stack)
+
+
+def _serve(node: Node, stack: ExitStack) -> Site:
     tokens = [node.identity.issue_token(u)["token"] for u in ("admin", "focal", "analyst")]
     stack.callback(node.close)
     server = stack.enter_context(serving(node))
@@ -241,3 +248,60 @@ def test_partitions_and_garbage_lose_nothing_and_duplicate_nothing(
         (status,) = client.get("/api/v1/peers").json()
     assert status["lag_entries"] == 0
     assert _pull(ee, peer_id)["applied"] == 0
+
+
+def test_a_node_that_shows_its_log_two_ways_is_caught_by_every_honest_node(
+    database_url: str, tmp_path: Path
+) -> None:
+    """LT's node forks: one copy keeps serving LV's node, the other EE's, each with its own
+    new record. LV and EE each verify a consistent story, and compare notes when they pull
+    each other: both record the equivocation, with the two signed checkpoints."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("forking a node copies its SQLite file; the PostgreSQL run covers the rest")
+    with ExitStack() as stack:
+        lv = _site(database_url, tmp_path / "lv", "LV", stack)
+        ee = _site(database_url.replace("accord.db", "ee.db"), tmp_path / "ee", "EE", stack)
+        lt_url = database_url.replace("accord.db", "lt.db")
+        with ExitStack() as setup:
+            lt = _site(lt_url, tmp_path / "lt", "LT", setup)
+            _peer(lt, lv, "LV")
+            _peer(lt, ee, "EE")
+            _send(lt, "before-the-fork")
+            lt_key = lt.key
+        fork_dir = tmp_path / "lt-fork"
+        shutil.copytree(tmp_path / "lt", fork_dir)
+        shutil.copy(Path(lt_url.removeprefix("sqlite:///")), tmp_path / "lt-fork.db")
+        lt1 = _serve(build(_settings(lt_url, tmp_path / "lt", "LT")), stack)
+        fork_url = "sqlite:///" + str(tmp_path / "lt-fork.db")
+        lt2 = _serve(build(_settings(fork_url, fork_dir, "LT")), stack)
+        assert lt1.key == lt2.key == lt_key
+        _send(lt1, "told-to-lv")
+        _send(lt2, "told-to-ee")
+        lv_to_lt = _peer_at(lv, lt1.server.url, lt_key, "LT")
+        ee_to_lt = _peer_at(ee, lt2.server.url, lt_key, "LT")
+        lv_to_ee = _peer(lv, ee, "EE")
+        ee_to_lv = _peer(ee, lv, "LV")
+        assert _pull(lv, lv_to_lt)["error"] == ""
+        assert _pull(ee, ee_to_lt)["error"] == ""
+        _pull(lv, lv_to_ee)
+        _pull(ee, ee_to_lv)
+        _pull(lv, lv_to_ee)  # seen twice: recorded once
+        for site in (lv, ee):
+            with httpx.Client(
+                base_url=site.server.url, headers={"Authorization": f"Bearer {site.focal}"}
+            ) as client:
+                incidents = client.get("/api/v1/incidents").json()
+            assert [i["code"] for i in incidents] == ["EQUIVOCATION"], incidents
+            assert len(incidents[0]["evidence"]) == 2
+            assert all("— " in note or "\n\n" in note for note in incidents[0]["evidence"])
+
+
+def _peer_at(site: Site, url: str, key: str, participant: str) -> int:
+    with httpx.Client(
+        base_url=site.server.url, headers={"Authorization": f"Bearer {site.admin}"}
+    ) as client:
+        response = client.post(
+            "/api/v1/peers", json={"url": url, "key": key, "participant": participant}
+        )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])

@@ -27,10 +27,15 @@ from accord.errors import (
     VerificationError,
 )
 from accord.ledger import notes
-from accord.ledger.audit import Finding
+from accord.ledger.audit import Finding, check_extends, open_checkpoint
 from accord.ledger.mirror import LogMirror, Verified, mirror_from_json, mirror_to_json
 from accord.services.alerts import ALERT_RECORD_KIND, AlertService
-from accord.services.federation_ports import PeerClients, PeerRow, ReplicatedRecord
+from accord.services.federation_ports import (
+    PeerClient,
+    PeerClients,
+    PeerRow,
+    ReplicatedRecord,
+)
 from accord.services.ports import Account, Clock, UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
@@ -43,6 +48,8 @@ class PullReport:
     applied: int = 0
     hidden: int = 0
     findings: list[Finding] = field(default_factory=list)
+    # Equivocation by third logs, seen by comparing the peer's views with ours: (peer, finding).
+    third_parties: list[tuple[int, Finding]] = field(default_factory=list)
     error: str = ""
 
 
@@ -115,6 +122,19 @@ class FederationService:
             raise AuthenticationError("the request is signed by a key this node does not know")
         return Reader(Role.FOCAL_POINT, row.participant)
 
+    def seen_checkpoints(self, own_key: str, own_note: str) -> list[dict[str, str]]:
+        """This node's newest checkpoint and the newest it verified of every peer: what
+        other nodes compare with their own views to catch a log shown two ways."""
+        with self._uow(readonly=True) as uow:
+            rows = uow.peers.find()
+        seen = [{"key": own_key, "note": own_note}]
+        seen += [
+            {"key": row.verifier_key, "note": row.mirror["checkpoint"]}
+            for row in rows
+            if row.mirror.get("checkpoint")
+        ]
+        return seen
+
     def pull_all(self) -> list[PullReport]:
         with self._uow(readonly=True) as uow:
             ids = [row.id for row in uow.peers.find()]
@@ -131,6 +151,8 @@ class FederationService:
         client = self._clients(row)
         try:
             self._pull(row, mirror, client, report)
+            if not report.error:
+                report.third_parties += self._compare_views(row, client)
         except PeerError as exc:
             report.error = str(exc)
         except (VerificationError, InvalidInputError) as exc:
@@ -140,10 +162,12 @@ class FederationService:
             client.close()
         with self._uow() as uow:
             uow.peers.record_attempt(peer_id, self._clock.now(), report.error)
-            for finding in report.findings:
-                uow.peers.add_incident(
-                    peer_id, finding.code, finding.message, finding.evidence, self._clock.now()
-                )
+            noticed = [(peer_id, f) for f in report.findings] + report.third_parties
+            for about, finding in noticed:
+                if not uow.peers.has_incident(about, finding.code, finding.evidence):
+                    uow.peers.add_incident(
+                        about, finding.code, finding.message, finding.evidence, self._clock.now()
+                    )
         return report
 
     def _pull(self, row: PeerRow, mirror: LogMirror, client: Any, report: PullReport) -> None:
@@ -171,6 +195,49 @@ class FederationService:
             report.findings += result.findings
             report.hidden += result.hidden
             report.applied += self._apply(row, mirror, result.accepted)
+
+    def _compare_views(self, source: PeerRow, client: PeerClient) -> list[tuple[int, Finding]]:
+        """Compare the peer's view of third logs with ours: two checkpoints of one log that
+        cannot both be true are equivocation by that log, whoever showed them to us."""
+        findings = []
+        with self._uow(readonly=True) as uow:
+            mine = {row.verifier_key: row for row in uow.peers.find() if row.id != source.id}
+        for key, note in client.checkpoints():
+            row = mine.get(key)
+            if row is None or not row.mirror.get("checkpoint"):
+                continue
+            finding = self._check_view(row, note)
+            if finding is not None:
+                findings.append((row.id, finding))
+        return findings
+
+    def _check_view(self, row: PeerRow, theirs_note: str) -> Finding | None:
+        log_key = notes.parse_verifier_key(row.verifier_key)
+        try:
+            theirs = open_checkpoint(theirs_note, log_key)
+        except VerificationError:
+            return None  # not signed by that log: says nothing about it
+        ours = open_checkpoint(row.mirror["checkpoint"], log_key)
+        a, b = sorted((ours, theirs), key=lambda c: c.checkpoint.size)
+        if a.checkpoint == b.checkpoint:
+            return None
+        proof: list[bytes] | None = None
+        if a.checkpoint.size < b.checkpoint.size:
+            client = self._clients(row)
+            try:
+                proof = client.consistency(a.checkpoint.size, b.checkpoint.size)
+            except PeerError:
+                return None  # ask again next time
+            finally:
+                client.close()
+        for finding in check_extends(a, b, proof):
+            if finding.code == "EQUIVOCATION":
+                return Finding(
+                    "EQUIVOCATION",
+                    f"the log of {row.url} was shown two ways: {finding.message}",
+                    finding.evidence,
+                )
+        return None
 
     def _apply(self, row: PeerRow, mirror: LogMirror, accepted: list[Verified]) -> int:
         now = self._clock.now()

@@ -37,6 +37,16 @@ class HttpPeerClient:
             raise PeerError("the peer served entries in an unknown form")
         return [_served(item) for item in items]
 
+    def checkpoints(self) -> list[tuple[str, str]]:
+        data = self._json("/federation/v1/checkpoints", {})
+        items = data.get("checkpoints")
+        if not isinstance(items, list):
+            raise PeerError("the peer served checkpoints in an unknown form")
+        try:
+            return [(str(item["key"]), str(item["note"])) for item in items]
+        except (KeyError, TypeError) as exc:
+            raise PeerError(f"the peer served a malformed checkpoint list: {exc}") from exc
+
     def close(self) -> None:
         self._client.close()
 

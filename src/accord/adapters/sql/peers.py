@@ -90,6 +90,14 @@ class SqlPeerRepository:
             for row in self._db.execute(query)
         ]
 
+    def has_incident(self, peer_id: int, code: str, evidence: Sequence[str]) -> bool:
+        rows = self._db.execute(
+            select(incidents.c.evidence).where(
+                incidents.c.peer_id == peer_id, incidents.c.code == code
+            )
+        )
+        return any(sorted(row[0]) == sorted(evidence) for row in rows)
+
     def append(self, rows: Sequence[ReplicatedRecord]) -> list[tuple[ReplicatedRecord, int]]:
         """Store the records not held yet (by record id); returns them with their positions.
         Applying a page twice stores nothing the second time."""

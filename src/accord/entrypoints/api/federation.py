@@ -45,6 +45,16 @@ async def peer_entries(request: Request, start: Index = 0, end: Index | None = N
     return await run_in_threadpool(node_of(request).log.entries, reader, start, stop)
 
 
+@router.get(
+    "/federation/v1/checkpoints",
+    summary="This node's newest checkpoint and the newest it verified of each peer",
+)
+def seen_checkpoints(request: Request) -> dict[str, Any]:
+    node = node_of(request)
+    own = node.log.checkpoint_note()
+    return {"checkpoints": node.federation.seen_checkpoints(node.log.verifier_key, own)}
+
+
 @router.get("/api/v1/peers", summary="Peers, what was verified of their logs, and their lag")
 def list_peers(request: Request, _admin: AdminAccount) -> list[dict[str, Any]]:
     return node_of(request).federation.peers()
@@ -65,6 +75,10 @@ def pull_peer(
         "applied": report.applied,
         "hidden": report.hidden,
         "findings": [{"code": f.code, "message": f.message} for f in report.findings],
+        "seen_of_other_logs": [
+            {"peer": about, "code": f.code, "message": f.message}
+            for about, f in report.third_parties
+        ],
         "error": report.error,
     }
 
