@@ -5,6 +5,7 @@ once, projected and routed to local subscribers."""
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ from tests.integration.cap_samples import alert_xml
 from tests.integration.conftest import POSTGRES_URL, LiveServer, serving
 from tests.integration.test_delivery import Receiver
 from tests.integration.test_delivery import receiver as receiver
+from tests.integration.test_scope_enforcement import TLPS
+from tests.policy_oracle import oracle_may_read
 
 XML = {"content-type": "application/cap+xml"}
 PARTICIPANTS = (("EE", "Estonia"), ("LV", "Latvia"), ("LT", "Lithuania"))
@@ -305,3 +308,54 @@ def _peer_at(site: Site, url: str, key: str, participant: str) -> int:
         )
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
+
+
+def test_random_scopes_reach_a_peer_exactly_as_the_oracle_allows(
+    sites: tuple[Site, Site],
+) -> None:
+    """Adversarial: 40 alerts under random TLP and audiences; what reaches EE's node
+    (its database, not just its API) is exactly what the independent oracle lets EE's
+    focal point read."""
+    lv, ee = sites
+    _peer(lv, ee, "EE")
+    from_lv = _peer(ee, lv, "LV")
+    rng = random.Random(5)
+    expected = set()
+    for n in range(40):
+        tlp = rng.choice(TLPS)
+        audience = frozenset(rng.sample(("EE", "LV", "LT"), rng.randint(0, 2)))
+        identifier = f"R-{n}"
+        _send(lv, identifier, tlp=tlp, audience=",".join(sorted(audience)))
+        if oracle_may_read("focal-point", "EE", tlp, audience, "LV"):
+            expected.add(identifier)
+    report = _pull(ee, from_lv)
+    assert report["error"] == ""
+    with ee.node.engine.connect() as connection:
+        bodies = connection.execute(
+            text("SELECT body FROM records WHERE kind = 'cap.alert'")
+        ).scalars()
+        held = {json.loads(body)["identifier"] for body in bodies}
+    assert held == expected
+    assert report["hidden"] == 40 - len(expected)
+
+
+def test_a_bad_peer_is_refused_naming_every_problem_and_nothing_is_stored(
+    sites: tuple[Site, Site],
+) -> None:
+    lv, _ee = sites
+    with httpx.Client(
+        base_url=lv.server.url, headers={"Authorization": f"Bearer {lv.admin}"}
+    ) as client:
+        refused = client.post(
+            "/api/v1/peers", json={"url": "ftp://x", "key": "nope", "participant": "ZZ"}
+        )
+        focal = client.post(
+            "/api/v1/peers",
+            json={"url": "http://x", "key": "nope", "participant": "EE"},
+            headers={"Authorization": f"Bearer {lv.focal}"},
+        )
+        peers = client.get("/api/v1/peers").json()
+    assert refused.status_code == 422
+    assert {e["location"] for e in refused.json()["errors"]} == {"/key", "/url", "/participant"}
+    assert focal.status_code == 403
+    assert peers == []

@@ -74,7 +74,7 @@ def prepare_demo(settings: Settings, inbox: str = INBOX) -> dict[str, Any]:
         "inbox": inbox,
         "demo_json": str(path.resolve()),
     }
-    _write(path, info)
+    write_demo_json(path, info)
     return info
 
 
@@ -132,7 +132,7 @@ def seed_delivery(node: Node, inbox: str = INBOX) -> dict[str, str]:
             },
         )
         secrets[name] = next(iter(created.secrets.values()))
-    _issue(node, unanswered_alert(node.clock.now()), _focal_accounts(node))
+    issue_demo_alert(node, unanswered_alert(node.clock.now()), _focal_accounts(node))
     return secrets
 
 
@@ -145,7 +145,7 @@ def _focal_accounts(node: Node) -> dict[str, Any]:
     }
 
 
-def _issue(node: Node, message: DemoAlert, accounts: dict[str, Any]) -> None:
+def issue_demo_alert(node: Node, message: DemoAlert, accounts: dict[str, Any]) -> None:
     (document,) = read_cap_xml(alert_to_xml(message.alert))
     incoming = IncomingAlert(
         document.alert,
@@ -169,11 +169,11 @@ def _seed_alerts(node: Node) -> int:
     accounts = _focal_accounts(node)
     messages = demo_alerts(node.clock.now())
     for message in messages:
-        _issue(node, message, accounts)
+        issue_demo_alert(node, message, accounts)
     return len(messages)
 
 
-def _write(path: Path, info: dict[str, Any]) -> None:
+def write_demo_json(path: Path, info: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")

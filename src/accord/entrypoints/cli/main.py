@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -115,8 +116,14 @@ def demo(
     inbox_port: Annotated[
         int, typer.Option(help="Where `accord inbox` listens (webhooks; SMTP on the next port).")
     ] = 8025,
+    nodes: Annotated[
+        int, typer.Option(help="2-5: a federation, one node per state, on consecutive ports.")
+    ] = 1,
 ) -> None:
     """Start a node seeded with a demo region; prints its URL and an admin token."""
+    if nodes > 1:
+        _federation_demo(nodes, port, data_dir, seed_only)
+        return
     from accord.demo.seed import prepare_demo
     from accord.entrypoints.cli.server import run_server
 
@@ -131,6 +138,29 @@ def demo(
     sys.stdout.flush()
     if not seed_only:
         run_server(settings)
+
+
+def _federation_demo(count: int, port: int, data_dir: Path, seed_only: bool) -> None:
+    from accord.demo import federation
+
+    try:
+        nodes = federation.plan(count, port, data_dir)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from exc
+    info = federation.prepare(nodes, data_dir)
+    typer.echo(federation.describe(info))
+    sys.stdout.flush()
+    if seed_only:
+        return
+    processes = federation.serve(nodes)
+    typer.echo("All nodes are up; they pull from each other every few seconds (Ctrl-C stops).")
+    try:
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        federation.stop(processes)
 
 
 def _demo_defaults(inbox_port: int) -> dict[str, Any]:
