@@ -110,7 +110,7 @@ def build(
         responses=responses,
         worker=worker,
         federation=FederationService(
-            uow, clock, alerts, peer_clients or _peer_clients(log, keystore, settings)
+            uow, clock, alerts, peer_clients or _peer_clients(log, keystore, settings, clock)
         ),
     )
     if migrate_schema:
@@ -167,11 +167,16 @@ def _deadline_policy(settings: Settings) -> DeadlinePolicy:
         raise ConfigurationError(f"the deadline policy {path} is not valid: {details}") from exc
 
 
-def _peer_clients(log: LogService, keystore: FileKeystore, settings: Settings) -> PeerClients:
-    """Clients that sign every request with this node's log key (RFC 9421)."""
+def _peer_clients(
+    log: LogService, keystore: FileKeystore, settings: Settings, clock: Clock
+) -> PeerClients:
+    """Clients that sign every request with this node's log key (RFC 9421), dated by the
+    node's clock."""
 
     def client_for(peer: PeerRow) -> PeerClient:
-        signer = RequestSigner(log.verifier_key, lambda message: keystore.sign("log", message))
+        signer = RequestSigner(
+            log.verifier_key, lambda message: keystore.sign("log", message), clock=clock.now
+        )
         return HttpPeerClient(
             peer.url, SignedAuth(signer), timeout_s=float(settings.delivery_timeout)
         )

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -359,3 +360,40 @@ def test_a_bad_peer_is_refused_naming_every_problem_and_nothing_is_stored(
     assert {e["location"] for e in refused.json()["errors"]} == {"/key", "/url", "/participant"}
     assert focal.status_code == 403
     assert peers == []
+
+
+class _Skewed:
+    def __init__(self, by: timedelta) -> None:
+        self._by = by
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._by
+
+
+@pytest.mark.parametrize(
+    "skew", [timedelta(minutes=5), timedelta(minutes=-5), timedelta(hours=1), timedelta(hours=-1)]
+)
+def test_nodes_with_skewed_clocks_still_replicate(
+    database_url: str, tmp_path: Path, skew: timedelta
+) -> None:
+    """Node clocks drift; a replica whose clock is off by minutes or an hour still signs
+    requests its peer accepts, and replicates everything."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("clock skew is about the nodes, not the database")
+    with ExitStack() as stack:
+        lv = _site(database_url, tmp_path / "lv", "LV", stack)
+        node = build(
+            _settings(database_url.replace("accord.db", "ee.db"), tmp_path / "ee", "EE"),
+            clock=_Skewed(skew),
+        )
+        for participant, name in PARTICIPANTS:
+            node.identity.add_participant(participant, name, "state")
+        for user, role in (("admin", "admin"), ("focal", "focal-point"), ("analyst", "analyst")):
+            node.identity.add_user(user, role, "EE")
+        ee = _serve(node, stack)
+        _peer(lv, ee, "EE")
+        from_lv = _peer(ee, lv, "LV")
+        _send(lv, "skewed-1")
+        report = _pull(ee, from_lv)
+        assert report["error"] == ""
+        assert _identifiers(ee, ee.focal) == {"skewed-1"}

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -28,6 +29,7 @@ from accord.entrypoints.api import (
 )
 
 logger = logging.getLogger(__name__)
+PEER_CLOCK_SKEW = timedelta(minutes=75)
 
 
 def create_app(node: Node) -> FastAPI:
@@ -64,7 +66,14 @@ def create_app(node: Node) -> FastAPI:
     )
     app.state.node = node
     app.state.stream_hub = hub
-    app.state.peer_verifier = RequestVerifier(node.federation.public_key_for)
+    # Nodes' clocks drift: a peer's request is accepted if dated within PEER_CLOCK_SKEW of
+    # ours either way; its nonce is remembered as long, so it still cannot be replayed.
+    app.state.peer_verifier = RequestVerifier(
+        node.federation.public_key_for,
+        clock=node.clock.now,
+        max_age=PEER_CLOCK_SKEW,
+        max_skew=PEER_CLOCK_SKEW,
+    )
     problems.install(app)
     app.include_router(alerts.router)
     app.include_router(admin.router)
