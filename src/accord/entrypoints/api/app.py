@@ -114,13 +114,14 @@ async def _refresh_checkpoints(node: Node) -> None:
 
 
 async def _replicate(node: Node) -> None:
-    """Pull from every peer every ACCORD_FEDERATION_INTERVAL seconds (0: never here)."""
+    """Pull from every peer at start and every ACCORD_FEDERATION_INTERVAL seconds after
+    (0: never here)."""
     interval = node.settings.federation_interval
     if interval <= 0:
         return
     while True:
-        await asyncio.sleep(interval)
         try:
             await run_in_threadpool(node.federation.pull_all)
         except Exception:  # one bad round must not stop replication for good
             logger.exception("pulling from peers failed; trying again")
+        await asyncio.sleep(interval)
