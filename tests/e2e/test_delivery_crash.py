@@ -14,7 +14,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from accord.bootstrap import build
 from accord.config import Settings
 from tests.integration.cap_samples import BASE_TIME, cap_time
 from tests.integration.conftest import free_port
+from tests.processes import start_accord
 
 pytestmark = pytest.mark.slow
 ALERTS = 10_000
@@ -95,21 +95,7 @@ class NodeProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        accord = Path(sys.executable).with_name("accord")
-        self.process = subprocess.Popen(
-            [str(accord), "serve"],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise AssertionError("accord serve did not start")
+        self.process = start_accord(["serve"], self.env, self.url)
 
     def kill(self) -> None:
         assert self.process is not None

@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from accord.entrypoints.cli.main import app
 from tests.integration.cap_samples import alert_xml
 from tests.integration.conftest import free_port
+from tests.processes import answers, until
 
 pytestmark = pytest.mark.slow
 GULF = (
@@ -60,16 +61,6 @@ def _spawn(args: list[str], tmp: Path, name: str) -> subprocess.Popen[bytes]:
     )
 
 
-def _until(check: Any, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting")
-
-
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Demo]:
     port, inbox_port = free_port(), free_port()
@@ -88,14 +79,8 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     )
     url = f"http://127.0.0.1:{port}"
 
-    def up() -> bool:
-        try:
-            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
     try:
-        _until(up, 120)
+        until(lambda: answers(url), 120)
         data = json.loads((tmp_path / "demo" / "demo.json").read_text())
         yield Demo(url, data, tmp_path / "inbox.jsonl", inbox_port, tmp_path)
     finally:
@@ -171,7 +156,7 @@ def _run_journey(demo: Demo, focal: str, subscription_id: int) -> None:
         got = [a for a in demo.arrivals() if a.get("identifier", "").startswith("DEMO-")]
         return got if any(a["channel"] == "email" for a in demo.arrivals()) and got else []
 
-    _until(desk_arrivals)
+    until(desk_arrivals)
     time.sleep(1)  # anything wrongly routed would have arrived by now too
     hooks = [a for a in demo.arrivals() if a["channel"] == "webhook"]
     mine = [a for a in hooks if a["path"] == "/hooks/ee-focal"]
@@ -197,13 +182,13 @@ def _run_journey(demo: Demo, focal: str, subscription_id: int) -> None:
         unanswered = client.get(
             "/api/v1/alerts", params={"sender": "vugd@lv.example", "limit": 1}
         ).json()["items"][0]
-        escalated = _until(lambda: _escalations(client, unanswered["record_id"]), timeout=60)
+        escalated = until(lambda: _escalations(client, unanswered["record_id"]), timeout=60)
     assert ("acknowledge", "renotify") in escalated
     assert ("acknowledge", "focal-point") in escalated
     assert all(a["signature"] == "valid" for a in hooks)
     assert any(
         a.get("type") == "renotify"
-        for a in _until(lambda: [a for a in demo.arrivals() if a.get("type") == "renotify"])
+        for a in until(lambda: [a for a in demo.arrivals() if a.get("type") == "renotify"])
     )
 
 

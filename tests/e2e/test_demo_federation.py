@@ -16,18 +16,9 @@ import pytest
 
 from tests.integration.cap_samples import alert_xml
 from tests.integration.conftest import free_port
+from tests.processes import answers, until
 
 pytestmark = pytest.mark.slow
-
-
-def _until(check: Any, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError("timed out waiting")
 
 
 def _identifiers(node: dict[str, Any], who: str = "admin") -> set[str]:
@@ -54,18 +45,10 @@ def test_three_nodes_replicate_and_red_stays_with_its_audience(tmp_path: Path) -
     )
     try:
         demo_json = tmp_path / "demo.json"
-        _until(lambda: demo_json.is_file(), 120)
+        until(lambda: demo_json.is_file(), 120)
         nodes = {n["participant"]: n for n in json.loads(demo_json.read_text())["nodes"]}
 
-        def all_up() -> bool:
-            try:
-                return all(
-                    httpx.get(f"{n['url']}/healthz").status_code == 200 for n in nodes.values()
-                )
-            except httpx.TransportError:
-                return False
-
-        _until(all_up, 120)
+        until(lambda: all(answers(n["url"]) for n in nodes.values()), 120)
         ee, lv, lt = nodes["EE"], nodes["LV"], nodes["LT"]
         focal = {"Authorization": f"Bearer {ee['tokens']['focal']}"}
         for identifier, params, scope in (
@@ -80,8 +63,8 @@ def test_three_nodes_replicate_and_red_stays_with_its_audience(tmp_path: Path) -
             )
             assert response.status_code == 201, response.text
         started = time.monotonic()
-        _until(lambda: {"FED-PUBLIC", "FED-RED-LV"} <= _identifiers(lv, "focal"), 30)
-        _until(lambda: "FED-PUBLIC" in _identifiers(lt), 30)
+        until(lambda: {"FED-PUBLIC", "FED-RED-LV"} <= _identifiers(lv, "focal"), 30)
+        until(lambda: "FED-PUBLIC" in _identifiers(lt), 30)
         elapsed = time.monotonic() - started
         time.sleep(3)  # another pull round: RED must still not reach LT's node at all
         assert "FED-RED-LV" not in _identifiers(lt)  # not even its admin: it never arrived

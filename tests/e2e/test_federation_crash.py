@@ -8,11 +8,9 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from accord.adapters.cap_xml import read_cap_xml
@@ -23,6 +21,7 @@ from accord.services.alerts import IncomingAlert
 from accord.services.ports import Account
 from tests.integration.cap_samples import alert_xml
 from tests.integration.conftest import free_port
+from tests.processes import start_accord
 
 pytestmark = pytest.mark.slow
 ALERTS = 8_000
@@ -47,18 +46,7 @@ def _start(settings: Settings, code: str) -> subprocess.Popen[bytes]:
         "ACCORD_FEDERATION_INTERVAL": "1",
         "ACCORD_CONFIG": str(settings.data_dir / "none.toml"),
     }
-    accord = Path(sys.executable).with_name("accord")
-    process = subprocess.Popen(
-        [str(accord), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{settings.port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise AssertionError("accord serve did not start")
+    return start_accord(["serve"], env, f"http://127.0.0.1:{settings.port}")
 
 
 def _counts(database: Path) -> tuple[int, int, int]:

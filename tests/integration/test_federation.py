@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -16,13 +15,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from accord.bootstrap import Node, build
 from accord.config import Settings
 from tests.faults.proxy import FaultyProxy
 from tests.integration.cap_samples import alert_xml
-from tests.integration.conftest import POSTGRES_URL, LiveServer, serving
+from tests.integration.conftest import LiveServer, postgres_schema, serving
 from tests.integration.test_delivery import Receiver
 from tests.integration.test_delivery import receiver as receiver
 from tests.integration.test_scope_enforcement import TLPS
@@ -49,17 +48,8 @@ def _second_url(database_url: str) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield database_url.replace("accord.db", "peer.db")
         return
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema() as url:
+        yield url
 
 
 def _settings(url: str, data_dir: Path, code: str) -> Settings:
