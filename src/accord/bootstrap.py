@@ -110,9 +110,14 @@ def build(
         responses=responses,
         worker=worker,
         federation=FederationService(
-            uow, clock, alerts, peer_clients or _peer_clients(log, keystore, settings, clock)
+            uow,
+            clock,
+            alerts,
+            peer_clients or _peer_clients(log, keystore, settings, clock),
+            cosign=log.cosign,
         ),
     )
+    log.more_witnesses = node.federation.peer_witnesses
     if migrate_schema:
         prepare_log(node)
     return node

@@ -19,6 +19,8 @@ from sqlalchemy import text
 
 from accord.bootstrap import Node, build
 from accord.config import Settings
+from accord.ledger import notes
+from accord.ledger.audit import check_cosignatures
 from tests.faults.proxy import FaultyProxy
 from tests.integration.cap_samples import alert_xml
 from tests.integration.conftest import LiveServer, postgres_schema, serving
@@ -387,3 +389,26 @@ def test_nodes_with_skewed_clocks_still_replicate(
         report = _pull(ee, from_lv)
         assert report["error"] == ""
         assert _identifiers(ee, ee.focal) == {"skewed-1"}
+
+
+def test_a_peer_cosigns_the_checkpoint_it_verified(sites: tuple[Site, Site]) -> None:
+    """EE's node, having read and verified LV's log, cosigns LV's checkpoint: LV's
+    checkpoint then carries a cosignature/v1 line by EE's key, dated when EE saw the tree,
+    which bounds when every record in it existed."""
+    lv, ee = sites
+    _peer(lv, ee, "EE")
+    from_lv = _peer(ee, lv, "LV")
+    _send(lv, "witnessed-1")
+    before = datetime.now(UTC)
+    assert _pull(ee, from_lv)["error"] == ""
+    note = httpx.get(f"{lv.server.url}/log/checkpoint").text
+    key = notes.parse_verifier_key(ee.key)
+    witness = notes.Verifier(key.name, notes.COSIGNATURE_V1, key.public_key)
+    verified, findings = check_cosignatures(note, [witness])
+    assert verified == [key.name]
+    assert findings == []
+    (line,) = [
+        line for line in notes.signature_lines(note) if notes.line_key_id(line) == witness.key_id
+    ]
+    seen_at = notes.verify_cosignature(notes.note_text(note), line, witness)
+    assert before.timestamp() - 1 <= seen_at <= datetime.now(UTC).timestamp() + 1

@@ -10,6 +10,7 @@ subscribers like local ones. Misbehaviour becomes an incident with its evidence.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -61,8 +62,10 @@ class FederationService:
         alerts: AlertService,
         clients: PeerClients,
         *,
+        cosign: Callable[[str], str] | None = None,
         page: int = PAGE,
     ) -> None:
+        self._cosign = cosign
         self._uow = uow
         self._clock = clock
         self._alerts = alerts
@@ -153,6 +156,7 @@ class FederationService:
             self._pull(row, mirror, client, report)
             if not report.error:
                 report.third_parties += self._compare_views(row, client)
+                self._witness(mirror, client)
         except PeerError as exc:
             report.error = str(exc)
         except (VerificationError, InvalidInputError) as exc:
@@ -195,6 +199,26 @@ class FederationService:
             report.findings += result.findings
             report.hidden += result.hidden
             report.applied += self._apply(row, mirror, result.accepted)
+
+    def _witness(self, mirror: LogMirror, client: PeerClient) -> None:
+        """Cosign the peer's checkpoint once everything it holds was read and verified:
+        the peer can then show that another node saw that tree, and when."""
+        if self._cosign is None or mirror.checkpoint is None or mirror.behind:
+            return
+        try:
+            client.cosign(self._cosign(mirror.checkpoint.note), mirror.checkpoint.checkpoint.size)
+        except PeerError as exc:  # the pull itself succeeded; the witness line can wait
+            logger.warning("could not cosign a peer's checkpoint: %s", exc)
+
+    def peer_witnesses(self) -> list[notes.Verifier]:
+        """Every peer's log key as a cosignature/v1 witness key (same name, same key)."""
+        with self._uow(readonly=True) as uow:
+            rows = uow.peers.find()
+        out = []
+        for row in rows:
+            key = notes.parse_verifier_key(row.verifier_key)
+            out.append(notes.Verifier(key.name, notes.COSIGNATURE_V1, key.public_key))
+        return out
 
     def _compare_views(self, source: PeerRow, client: PeerClient) -> list[tuple[int, Finding]]:
         """Compare the peer's view of third logs with ours: two checkpoints of one log that

@@ -9,6 +9,7 @@ node can never sign two checkpoints that contradict each other.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +43,16 @@ class LogService:
         self._keys = keys
         self.origin = origin
         self._witnesses = [notes.parse_verifier_key(text) for text in witnesses]
+        # More witnesses known while running (peers' nodes cosign what they verified).
+        self.more_witnesses: Callable[[], Sequence[notes.Verifier]] = list
+
+    def cosign(self, note: str) -> str:
+        """This node's cosignature/v1 line on another log's checkpoint it has verified:
+        its witness key is its log key as a cosignature key, under its own name."""
+        body = notes.note_text(note)
+        when = int(self._clock.now().timestamp())
+        sign = lambda message: self._keys.sign(LOG_KEY, message)  # noqa: E731
+        return notes.cosign(body, self.origin, sign, self._keys.public_key(LOG_KEY), when)
 
     @property
     def verifier_key(self) -> str:
@@ -91,12 +102,15 @@ class LogService:
             lines = uow.log.cosignature_lines(latest.id)
         return latest.note + "".join(line + "\n" for line in lines)
 
-    def add_cosignature(self, line: str) -> bool:
-        """Verify a witness's cosignature line on the newest checkpoint and keep it."""
+    def add_cosignature(self, line: str, size: int | None = None) -> bool:
+        """Verify a witness's cosignature line on the newest checkpoint (or the one of
+        ``size``: a peer cosigns what it verified, which may be older) and keep it."""
         with self._uow() as uow:
-            latest = uow.log.latest_checkpoint()
+            latest = (
+                uow.log.latest_checkpoint() if size is None else uow.log.checkpoint_of_size(size)
+            )
             if latest is None:
-                raise NotFoundError("the log has no checkpoint to cosign")
+                raise NotFoundError("the log has no such checkpoint to cosign")
             body = notes.note_text(latest.note)
             witness, timestamp = self._verify_witness(body, line)
             return uow.log.add_cosignature(
@@ -109,7 +123,7 @@ class LogService:
             )
 
     def _verify_witness(self, body: str, line: str) -> tuple[notes.Verifier, int]:
-        for witness in self._witnesses:
+        for witness in [*self._witnesses, *self.more_witnesses()]:
             try:
                 return witness, notes.verify_cosignature(body, line.strip(), witness)
             except VerificationError:

@@ -47,6 +47,19 @@ class HttpPeerClient:
         except (KeyError, TypeError) as exc:
             raise PeerError(f"the peer served a malformed checkpoint list: {exc}") from exc
 
+    def cosign(self, line: str, size: int) -> None:
+        try:
+            response = self._client.post(
+                "/log/cosignatures",
+                params={"size": size},
+                content=line.encode("utf-8"),
+                headers={"content-type": "text/plain"},
+            )
+        except httpx.HTTPError as exc:
+            raise PeerError(f"cannot reach the peer: {exc}") from exc
+        if response.status_code != 200:
+            raise PeerError(f"the peer refused the cosignature: {response.status_code}")
+
     def close(self) -> None:
         self._client.close()
 

@@ -75,6 +75,15 @@ class SqlLogRepository:
         row = self._db.execute(_LATEST_CHECKPOINT).first()
         return _checkpoint(row) if row else None
 
+    def checkpoint_of_size(self, size: int) -> StoredCheckpoint | None:
+        row = self._db.execute(
+            select(checkpoints)
+            .where(checkpoints.c.size == size)
+            .order_by(checkpoints.c.id.desc())
+            .limit(1)
+        ).first()
+        return _checkpoint(row) if row else None
+
     def save_checkpoint(
         self, *, previous_size: int, size: int, root: bytes, note: str, signed_at: datetime
     ) -> StoredCheckpoint:

@@ -71,7 +71,8 @@ def consistency(
         "requestBody": {"required": True, "content": {"text/plain": {"schema": {"type": "string"}}}}
     },
 )
-async def cosign(request: Request) -> dict[str, Any]:
+async def cosign(request: Request, size: Size = None) -> dict[str, Any]:
+    """``size``: cosign the checkpoint of that size rather than the newest."""
     line = await read_text_body(request, limit=4096)
-    stored = await run_in_threadpool(node_of(request).log.add_cosignature, line)
+    stored = await run_in_threadpool(node_of(request).log.add_cosignature, line, size)
     return {"stored": stored}
