@@ -1,6 +1,7 @@
 """Replication benchmark: one node pulls another's log over loopback HTTP, beside a floor.
 
     .venv/bin/python benchmarks/federation.py [--records 100000]
+    .venv/bin/python benchmarks/federation.py --lag [--rate 100] [--seconds 20]
 
 The origin (writing for LV) is seeded in-process with CAP alerts in batches of 1,000, then
 served by a real `accord serve` process. The replica (writing for EE) pins it and pulls
@@ -14,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -67,14 +70,16 @@ def _seed_origin(settings: Settings, records: int) -> None:
     node.close()
 
 
-def _serve(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+def _serve(
+    settings: Settings, port: int, code: str = "LV", interval: int = 0
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "ACCORD_DATA_DIR": str(settings.data_dir),
         "ACCORD_PORT": str(port),
-        "ACCORD_AUTHORS": "LV",
+        "ACCORD_AUTHORS": code,
         "ACCORD_WORKER": "off",
-        "ACCORD_FEDERATION_INTERVAL": "0",
+        "ACCORD_FEDERATION_INTERVAL": str(interval),
         "ACCORD_NODE_NAME": settings.node_name,
         "ACCORD_CONFIG": str(settings.data_dir / "none.toml"),
     }
@@ -117,10 +122,93 @@ def _floor(origin_db: Path) -> float:
     return len(rows) / (time.perf_counter() - started)
 
 
+def lag(rate: int, seconds: int) -> None:
+    """Replication lag under a sustained load: alerts sent to the origin at ``rate`` per
+    second (batches of a tenth of a second), the replica pulling every second, arrival
+    timed by a listener on the replica's own stream (replicated alerts reach it as local
+    ones do)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        origin, replica = _node(Path(tmp) / "lv", "LV"), _node(Path(tmp) / "ee", "EE")
+        nodes = [build(origin), build(replica)]
+        for node in nodes:
+            for code, name in PARTICIPANTS:
+                node.identity.add_participant(code, name, "state")
+        nodes[0].identity.add_user("lv", "focal-point", "LV")
+        nodes[1].identity.add_user("ee", "focal-point", "EE")
+        sender = nodes[0].identity.issue_token("lv")["token"]
+        reader = nodes[1].identity.issue_token("ee")["token"]
+        ports = free_port(), free_port()
+        keys = [node.log.verifier_key for node in nodes]
+        nodes[0].federation.add_peer(_admin(), f"http://127.0.0.1:{ports[1]}", keys[1], "EE")
+        nodes[1].federation.add_peer(_admin(), f"http://127.0.0.1:{ports[0]}", keys[0], "LV")
+        for node in nodes:
+            node.close()
+        servers = [_serve(origin, ports[0]), _serve(replica, ports[1], "EE", interval=1)]
+        arrived: dict[str, float] = {}
+        stop = threading.Event()
+
+        def listen() -> None:
+            with (
+                contextlib.suppress(httpx.HTTPError),  # the servers stop under it at the end
+                httpx.Client(timeout=httpx.Timeout(10, read=None)) as client,
+                client.stream(
+                    "GET",
+                    f"http://127.0.0.1:{ports[1]}/api/v1/stream",
+                    headers={"Authorization": f"Bearer {reader}"},
+                ) as response,
+            ):
+                for line in response.iter_lines():
+                    if line.startswith("data:"):
+                        arrived[json.loads(line[5:])["alert"]["identifier"]] = time.perf_counter()
+                    if stop.is_set():
+                        return
+
+        threading.Thread(target=listen, daemon=True).start()
+        time.sleep(1)
+        sent: dict[str, float] = {}
+        per_batch = max(1, rate // 10)
+        try:
+            with httpx.Client(
+                base_url=f"http://127.0.0.1:{ports[0]}",
+                headers={"Authorization": f"Bearer {sender}"},
+                timeout=30,
+            ) as client:
+                started = time.perf_counter()
+                for batch in range(seconds * 10):
+                    due = started + batch / 10
+                    time.sleep(max(0.0, due - time.perf_counter()))
+                    ids = [f"lag-{batch}-{k}" for k in range(per_batch)]
+                    body = {"items": [{"xml": alert_xml(i).decode()} for i in ids]}
+                    now = time.perf_counter()
+                    client.post("/api/v1/alerts:batch", json=body).raise_for_status()
+                    sent.update(dict.fromkeys(ids, now))
+                achieved = len(sent) / (time.perf_counter() - started)
+            deadline = time.monotonic() + 30
+            while len(arrived) < len(sent) and time.monotonic() < deadline:
+                time.sleep(0.2)
+        finally:
+            stop.set()
+            for server in servers:
+                server.terminate()
+                server.wait()
+    lags = sorted((arrived[i] - sent[i]) * 1000 for i in sent if i in arrived)
+    print(
+        f"lag at {achieved:.0f} alerts/s for {seconds} s ({len(lags)}/{len(sent)} arrived): "
+        f"p50 {lags[len(lags) // 2]:.0f} ms, p99 {lags[int(len(lags) * 0.99)]:.0f} ms, "
+        f"max {lags[-1]:.0f} ms (replica pulls every 1 s); target p99 < 2 s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--lag", action="store_true", help="Measure lag under load instead.")
+    parser.add_argument("--rate", type=int, default=100)
+    parser.add_argument("--seconds", type=int, default=20)
     args = parser.parse_args()
+    if args.lag:
+        lag(args.rate, args.seconds)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         origin = _node(Path(tmp) / "lv", "LV")
         started = time.perf_counter()

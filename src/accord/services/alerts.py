@@ -268,7 +268,8 @@ class AlertService:
         """Project alerts replicated from a peer's log (already stored and verified) and
         route them to local subscribers, in the caller's transaction. ``items`` are
         (position, replicated record, scope). A message already held here under the same
-        CAP key (sent to both nodes) is stored but not projected twice."""
+        CAP key (sent to both nodes) is stored but not projected twice. The caller calls
+        ``committed`` after its transaction commits."""
         projections = []
         threads: dict[MessageKey, int] = {}
         for position, row, scope in items:
@@ -292,9 +293,12 @@ class AlertService:
         routable = [_routable(p) for p in projections]
         for listener in self._listeners:
             listener.on_alerts(uow, routable)
-        if routable:
-            for callback in self._on_committed:
-                callback()
+
+    def committed(self) -> None:
+        """Tell whoever waits for new alerts (the worker, the stream) that some were
+        committed outside ``issue`` — by replication, once its transaction commits."""
+        for callback in self._on_committed:
+            callback()
 
     def rebuild(self, check_signature: Callable[[bytes], tuple[str, str]]) -> int:
         """Drop the alert projections and recompute them from the records, in log order."""

@@ -291,6 +291,8 @@ class FederationService:
             alerts = [(r, position) for r, position in stored if r.kind == ALERT_RECORD_KIND]
             self._alerts.apply_replicated(uow, [_for_projection(r, p) for r, p in alerts])
             uow.peers.save_mirror(row.id, mirror_to_json(mirror))
+        if stored:
+            self._alerts.committed()
         return len(stored)
 
 
