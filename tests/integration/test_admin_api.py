@@ -100,3 +100,17 @@ def test_only_admins_administer(server: LiveServer, region: Region) -> None:
         )
     with server.client() as anonymous:
         assert anonymous.get("/api/v1/participants").status_code == 401
+
+
+def test_text_no_database_can_store_is_refused_as_bad_input(
+    server: LiveServer, region: Region
+) -> None:
+    """PostgreSQL refuses NUL characters in text where SQLite keeps them: either way the
+    caller gets a problem, not a server error, and nothing is stored."""
+    with server.client(region.tokens["admin"]) as client:
+        response = client.post("/api/v1/tokens", json={"username": "admin", "label": "a\x00b"})
+        tokens = client.get("/api/v1/tokens").json()
+    assert response.status_code in (201, 422)
+    if response.status_code == 422:
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert all(t["label"] != "a\x00b" for t in tokens)

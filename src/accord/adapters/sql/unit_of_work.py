@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from accord.adapters.sql.alerts import SqlAlertRepository
 from accord.adapters.sql.deliveries import SqlDeliveryRepository
@@ -19,7 +19,7 @@ from accord.adapters.sql.peers import SqlPeerRepository
 from accord.adapters.sql.records import SqlRecordRepository
 from accord.adapters.sql.responses import SqlResponseRepository
 from accord.adapters.sql.subscriptions import SqlSubscriptionRepository
-from accord.errors import ConflictError
+from accord.errors import ConflictError, InvalidInputError, Problem
 
 
 class SqlUnitOfWork:
@@ -47,6 +47,13 @@ class SqlUnitOfWorkFactory:
         try:
             with connection.begin():
                 yield SqlUnitOfWork(connection)
+        except DataError as exc:
+            # PostgreSQL refuses some values SQLite keeps (NUL characters in text): a bad
+            # input, refused whole — the transaction rolled back.
+            raise InvalidInputError(
+                "a value cannot be stored",
+                [Problem("/", "UNSTORABLE_VALUE", f"{exc.orig or exc}".splitlines()[0])],
+            ) from exc
         except IntegrityError as exc:
             raise ConflictError(
                 "another request wrote the same thing at the same time; retry the request"
