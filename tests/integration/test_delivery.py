@@ -154,6 +154,12 @@ def _subscribe(server: LiveServer, token: str, body: dict[str, Any]) -> dict[str
     return dict(response.json())
 
 
+def _subscribe_everything(server: LiveServer, token: str, url: str) -> dict[str, Any]:
+    return _subscribe(
+        server, token, {"name": "all", "endpoints": [{"kind": "webhook", "url": url}]}
+    )
+
+
 @pytest.fixture
 def agency(node: Node, region: Region) -> Region:
     node.identity.add_agency("EE", "Environmental Board", "environment", GULF)
@@ -200,11 +206,7 @@ def test_an_agency_gets_exactly_the_alert_inside_its_region_by_webhook_and_email
 def test_retries_keep_the_webhook_id_and_gone_disables_the_endpoint(
     node: Node, server: LiveServer, agency: Region, receiver: Receiver, clock: MovableClock
 ) -> None:
-    _subscribe(
-        server,
-        agency.tokens["EE:focal-point"],
-        {"name": "all", "endpoints": [{"kind": "webhook", "url": receiver.url}]},
-    )
+    _subscribe_everything(server, agency.tokens["EE:focal-point"], receiver.url)
     receiver.status = 503
     sent = _send(server, agency.tokens["LV:focal-point"], alert_xml("retry-1"))
     node.worker.drain()
@@ -357,11 +359,7 @@ def test_unanswered_alert_escalates_once_per_step_and_the_board_shows_it(
 def test_a_cap_ack_acknowledges_for_its_author(
     node: Node, server: LiveServer, agency: Region, receiver: Receiver
 ) -> None:
-    _subscribe(
-        server,
-        agency.tokens["EE:focal-point"],
-        {"name": "all", "endpoints": [{"kind": "webhook", "url": receiver.url}]},
-    )
+    _subscribe_everything(server, agency.tokens["EE:focal-point"], receiver.url)
     sent = _send(server, agency.tokens["LV:focal-point"], alert_xml("to-ack"))
     reference = "warnings@met.example,to-ack,2026-11-01T12:00:00+00:00"
     _send(
@@ -564,11 +562,7 @@ def test_a_subscription_feed_shows_what_it_matches_at_a_secret_url(
 def test_failed_deliveries_rest_in_the_dead_letter_until_an_admin_replays_them(
     node: Node, server: LiveServer, agency: Region, receiver: Receiver, clock: MovableClock
 ) -> None:
-    _subscribe(
-        server,
-        agency.tokens["EE:focal-point"],
-        {"name": "all", "endpoints": [{"kind": "webhook", "url": receiver.url}]},
-    )
+    _subscribe_everything(server, agency.tokens["EE:focal-point"], receiver.url)
     receiver.status = 500
     _send(server, agency.tokens["LV:focal-point"], alert_xml("doomed", severity="Minor"))
     for _ in range(10):

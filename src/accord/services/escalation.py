@@ -10,6 +10,7 @@ fires exactly once, however often the worker restarts or ticks.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypedDict
 
 from accord.domain.identity import Role
 from accord.domain.routing.deadlines import Deadlines, Escalation, Step, due_escalations, next_due
@@ -25,6 +26,16 @@ from accord.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from accord.services.routing import Router, message_id
 
 BATCH = 200
+
+
+class _Ladder(TypedDict):
+    """Where a recipient stands: what both ladder functions are asked about."""
+
+    notified_at: datetime
+    deadlines: Deadlines
+    acknowledged_at: datetime | None
+    responded_at: datetime | None
+    now: datetime
 
 
 class Escalator:
@@ -51,15 +62,14 @@ class Escalator:
             for row in uow.deliveries.escalations_of(recipient.alert_position)
             if row.participant == recipient.participant
         )
-        deadlines = _deadlines(recipient)
-        steps = due_escalations(
+        ladder = _Ladder(
             notified_at=recipient.notified_at,
-            deadlines=deadlines,
+            deadlines=_deadlines(recipient),
             acknowledged_at=recipient.acknowledged_at,
             responded_at=recipient.responded_at,
             now=now,
-            fired=done,
         )
+        steps = due_escalations(**ladder, fired=done)
         fired = 0
         content = uow.deliveries.alert_content(recipient.alert_position) if steps else None
         for step in steps:
@@ -78,14 +88,7 @@ class Escalator:
         uow.deliveries.set_next_check(
             recipient.alert_position,
             recipient.participant,
-            next_due(
-                notified_at=recipient.notified_at,
-                deadlines=deadlines,
-                acknowledged_at=recipient.acknowledged_at,
-                responded_at=recipient.responded_at,
-                now=now,
-                fired=done,
-            ),
+            next_due(**ladder, fired=done),
         )
         return fired
 
