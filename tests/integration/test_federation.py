@@ -412,3 +412,29 @@ def test_a_peer_cosigns_the_checkpoint_it_verified(sites: tuple[Site, Site]) -> 
     ]
     seen_at = notes.verify_cosignature(notes.note_text(note), line, witness)
     assert before.timestamp() - 1 <= seen_at <= datetime.now(UTC).timestamp() + 1
+
+
+def test_a_message_both_nodes_received_is_stored_from_the_peer_but_shown_once(
+    sites: tuple[Site, Site],
+) -> None:
+    # An issuer that sends one CAP message to two states' nodes: the replica keeps the
+    # origin's signed record (its log is whole) but holds the message once, by its CAP key.
+    lv, ee = sites
+    _peer(lv, ee, "EE")
+    from_lv = _peer(ee, lv, "LV")
+    for site in (lv, ee):
+        _send(site, "sent-to-both")
+    for n in range(3):
+        _send(lv, f"only-lv-{n}")
+
+    report = _pull(ee, from_lv)
+
+    assert report["error"] == ""
+    assert report["applied"] == 5  # LV's key registration and its four alerts
+    found = httpx.get(
+        f"{ee.server.url}/api/v1/alerts",
+        headers={"Authorization": f"Bearer {ee.focal}"},
+        params={"limit": 200},
+    ).json()["items"]
+    identifiers = sorted(item["alert"]["identifier"] for item in found)
+    assert identifiers == ["only-lv-0", "only-lv-1", "only-lv-2", "sent-to-both"]

@@ -32,7 +32,8 @@ def parse_pairs(text: str) -> list[tuple[float, float]]:
 
 
 def polygon_from_cap(text: str) -> Polygon:
-    return Polygon(parse_pairs(text))
+    polygon: Polygon = shapely.polygons(parse_pairs(text))  # the ufunc: a fraction of Polygon()
+    return polygon
 
 
 def circle_from_cap(text: str) -> BaseGeometry:
@@ -67,7 +68,7 @@ def area_shape(polygons: Iterable[str], circles: Iterable[str]) -> BaseGeometry 
             continue
     if not parts:
         return None
-    return shapely.union_all(parts)
+    return parts[0] if len(parts) == 1 else shapely.union_all(parts)
 
 
 def bbox_of(geometry: BaseGeometry) -> BBox:

@@ -155,6 +155,7 @@ class LogMirror:
     def _check_entries(self, entries: Sequence[ServedEntry]) -> PageResult:
         result = PageResult()
         audit = copy.deepcopy(self.audit)
+        audit.vouch(entries)
         for served in entries:
             if served.entry is None:
                 audit.check(served)
@@ -162,11 +163,11 @@ class LogMirror:
                 continue
             before = len(audit.findings)
             waiting_before = {a: len(w) for a, w in audit.waiting.items()}
-            audit.check(served)
-            if len(audit.findings) > before:
+            record = audit.check(served)
+            if len(audit.findings) > before or record is None:
                 result.findings.extend(audit.findings[before:])
                 continue
-            verified = Verified(served.index, open_entry(served.entry), served.entry, served.body)
+            verified = Verified(served.index, record, served.entry, served.body)
             author = verified.record.envelope.author
             if len(audit.waiting.get(author, ())) > waiting_before.get(author, 0):
                 self.held[verified.record.record_id] = verified
@@ -177,6 +178,7 @@ class LogMirror:
                 for held in released:
                     del self.held[held.record.record_id]
                 result.accepted.extend(released)
+        audit.vouched.clear()
         self.audit = audit
         result.accepted.sort(key=lambda v: v.index)
         return result

@@ -71,6 +71,17 @@ class SignedRecord:
     def record_id(self) -> str:
         return sha256_hex(self.entry)
 
+    def envelope_bytes(self) -> bytes:
+        """The canonical envelope, cut from the entry ``seal`` assembled around it: the
+        same bytes as ``envelope.canonical_bytes()`` without serialising again."""
+        encoded = 4 * -(-len(self.signature) // 3)  # base64 length of the signature
+        return self.entry[len(_ENTRY_HEAD) : -(len(_SIGNATURE_HEAD) + encoded + len(_ENTRY_TAIL))]
+
+
+_ENTRY_HEAD = b'{"envelope":'
+_SIGNATURE_HEAD = b',"signature":"'
+_ENTRY_TAIL = b'"}'
+
 
 def new_salt() -> str:
     return base64.b64encode(secrets.token_bytes(SALT_BYTES)).decode("ascii")
@@ -91,8 +102,7 @@ def seal(envelope: Envelope, sign: Callable[[bytes], bytes]) -> SignedRecord:
     # The canonical form of {"envelope": …, "signature": …}, assembled from the canonical
     # envelope rather than serialised twice ("envelope" sorts before "signature"; base64
     # needs no escaping). A test holds it to canonical_json of the same object.
-    encoded = base64.b64encode(signature)
-    entry = b'{"envelope":' + canonical + b',"signature":"' + encoded + b'"}'
+    entry = _ENTRY_HEAD + canonical + _SIGNATURE_HEAD + base64.b64encode(signature) + _ENTRY_TAIL
     return SignedRecord(envelope, signature, entry)
 
 
@@ -130,4 +140,4 @@ def verify_record(
     """Check the signature with the author's key; ``verify`` raises VerificationError."""
     if key_id_of(public_key) != record.envelope.key_id:
         raise VerificationError("the record names a different signing key")
-    verify(public_key, record.envelope.signing_bytes(), record.signature)
+    verify(public_key, SIGNING_PREFIX + record.envelope_bytes(), record.signature)

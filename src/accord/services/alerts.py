@@ -272,10 +272,13 @@ class AlertService:
         ``committed`` after its transaction commits."""
         projections = []
         threads: dict[MessageKey, int] = {}
+        decoded = []
         for position, row, scope in items:
             mapping = json.loads(row.body)
-            alert = cap_json.alert_from_json(mapping)
-            if alert.key in threads or uow.alerts.find_by_key(alert.key) is not None:
+            decoded.append((position, row, scope, mapping, cap_json.alert_from_json(mapping)))
+        held = uow.alerts.held_keys([alert.key for *_, alert in decoded])
+        for position, row, scope, mapping, alert in decoded:
+            if alert.key in threads or alert.key in held:
                 continue
             projections.append(
                 Projection(
@@ -285,7 +288,9 @@ class AlertService:
                     scope,
                     _thread(uow, alert, position, threads),
                     row.received_at,
-                    _content_digest(mapping),
+                    # Without a signature the message is its whole body, whose digest the
+                    # origin signed and the mirror checked: no need to serialise it again.
+                    _content_digest(mapping) if "signature" in mapping else row.body_digest,
                     ("replicated", "verified in its origin's signed log"),
                 )
             )

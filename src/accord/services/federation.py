@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,7 +29,7 @@ from accord.errors import (
     VerificationError,
 )
 from accord.ledger import notes
-from accord.ledger.audit import Finding, check_extends, open_checkpoint
+from accord.ledger.audit import Finding, ServedEntry, check_extends, open_checkpoint
 from accord.ledger.mirror import LogMirror, Verified, mirror_from_json, mirror_to_json
 from accord.services.alerts import ALERT_RECORD_KIND, AlertService
 from accord.services.federation_ports import (
@@ -185,20 +186,48 @@ class FederationService:
             report.error = findings[0].message
             return
         size = new
-        while mirror.frontier.size < size:
-            start = mirror.frontier.size
-            end = min(start + self._page, size)
-            served = client.entries(start, end)
+
+        def fetch(start: int) -> tuple[list[ServedEntry], list[bytes]]:
+            served = client.entries(start, min(start + self._page, size))
             end = start + len(served)  # the peer may serve a shorter page than asked
-            page_proof = client.consistency(end, size) if start < end < size else []
-            result = mirror.read_page(served, page_proof)
-            if not result.accepted and result.findings and mirror.frontier.size == start:
-                report.findings += result.findings
-                report.error = result.findings[0].message
-                return
+            return served, client.consistency(end, size) if start < end < size else []
+
+        # One page is fetched while the one before is checked and applied: the wire and the
+        # peer's work overlap ours. A page fetched from where the last one should have ended
+        # is used only if it did end there.
+        with ThreadPoolExecutor(1, thread_name_prefix="accord-pull") as fetcher:
+            ahead: tuple[int, Future[tuple[list[ServedEntry], list[bytes]]]] | None = None
+            while mirror.frontier.size < size:
+                start = mirror.frontier.size
+                if ahead is None or ahead[0] != start:
+                    if ahead is not None:
+                        ahead[1].cancel()
+                    ahead = (start, fetcher.submit(fetch, start))
+                served, page_proof = ahead[1].result()
+                following = start + len(served)
+                ahead = (following, fetcher.submit(fetch, following)) if following < size else None
+                if not self._read(row, mirror, served, page_proof, report):
+                    return
+
+    def _read(
+        self,
+        row: PeerRow,
+        mirror: LogMirror,
+        served: list[ServedEntry],
+        page_proof: list[bytes],
+        report: PullReport,
+    ) -> bool:
+        """Check one page and apply what it proved; False when the pull must stop."""
+        start = mirror.frontier.size
+        result = mirror.read_page(served, page_proof)
+        if not result.accepted and result.findings and mirror.frontier.size == start:
             report.findings += result.findings
-            report.hidden += result.hidden
-            report.applied += self._apply(row, mirror, result.accepted)
+            report.error = result.findings[0].message
+            return False
+        report.findings += result.findings
+        report.hidden += result.hidden
+        report.applied += self._apply(row, mirror, result.accepted)
+        return True
 
     def _witness(self, mirror: LogMirror, client: PeerClient) -> None:
         """Cosign the peer's checkpoint once everything it holds was read and verified:
@@ -303,7 +332,7 @@ def _replicated(peer_id: int, verified: Verified, now: datetime) -> ReplicatedRe
         origin_index=verified.index,
         record_id=verified.record.record_id,
         entry=verified.entry,
-        envelope=envelope.canonical_bytes().decode("utf-8"),
+        envelope=verified.record.envelope_bytes().decode("utf-8"),
         kind=envelope.kind,
         author=envelope.author,
         seq=envelope.seq,
@@ -311,6 +340,7 @@ def _replicated(peer_id: int, verified: Verified, now: datetime) -> ReplicatedRe
         tlp=str(envelope.scope.get("tlp", "RED")),
         audience=list(envelope.scope.get("audience", [])),
         body=verified.body or "{}",
+        body_digest=envelope.body_digest,
         received_at=now,
     )
 

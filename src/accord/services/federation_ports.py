@@ -39,6 +39,7 @@ class ReplicatedRecord:
     tlp: str
     audience: list[str]
     body: str
+    body_digest: str  # the digest the author signed, checked against ``body`` by the mirror
     received_at: datetime
 
 

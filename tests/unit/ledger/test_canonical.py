@@ -60,3 +60,30 @@ def test_a_sealed_entry_is_the_canonical_json_of_envelope_and_signature() -> Non
     assert record.entry == canonical_json(expected)
     assert json.loads(record.entry) == expected
     assert open_entry(record.entry).envelope == envelope
+
+
+@given(
+    kind=st.text(min_size=1, max_size=20),
+    audience=st.lists(st.text(max_size=8), max_size=4),
+    signature=st.binary(min_size=0, max_size=80),
+)
+def test_the_envelope_cut_from_an_entry_is_its_canonical_envelope(
+    kind: str, audience: list[str], signature: bytes
+) -> None:
+    from datetime import UTC, datetime
+
+    from accord.ledger.records import Envelope, open_entry, seal
+
+    envelope = Envelope(
+        kind=kind,
+        author="EE",
+        seq=7,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        scope={"tlp": "AMBER", "audience": audience},
+        body_digest="ab" * 32,
+        salt="c2FsdA==",
+        key_id="cd" * 32,
+    )
+    record = seal(envelope, lambda _message: signature)
+    assert record.envelope_bytes() == envelope.canonical_bytes()
+    assert open_entry(record.entry).envelope_bytes() == envelope.canonical_bytes()

@@ -45,8 +45,24 @@ class PeerLog:
             self._seal("key.registration", author, {"public_key": public}, PUBLIC)
         self._seal("note", author, body, scope)
 
+    def rotate(self, author: str) -> None:
+        """A rotation record signed with the old key; later records use the new one."""
+        successor = SigningKey.generate()
+        public = base64.b64encode(successor.public_key.raw).decode()
+        self._seal("key.rotation", author, {"public_key": public}, PUBLIC)
+        self.author_keys[author] = successor
+
+    def forge(self, author: str, body: dict[str, object]) -> None:
+        """A record naming the author's current key but signed by some other key."""
+        self._seal("note", author, body, PUBLIC, signer=SigningKey.generate())
+
     def _seal(
-        self, kind: str, author: str, body: dict[str, object], scope: dict[str, object]
+        self,
+        kind: str,
+        author: str,
+        body: dict[str, object],
+        scope: dict[str, object],
+        signer: SigningKey | None = None,
     ) -> None:
         self.seqs[author] = self.seqs.get(author, 0) + 1
         key = self.author_keys[author]
@@ -61,7 +77,7 @@ class PeerLog:
             salt=new_salt(),
             key_id=key_id_of(key.public_key.raw),
         )
-        record = seal(envelope, key.sign)
+        record = seal(envelope, (signer or key).sign)
         self.entries.append((record.entry, text.decode(), scope))
 
     def checkpoint(self, size: int | None = None) -> str:
@@ -232,3 +248,35 @@ def test_a_mirror_saved_and_restored_goes_on_where_it_stopped() -> None:
     assert rest.findings == []
     assert [v.index for v in first.accepted + rest.accepted] == list(range(8))
     assert restored.frontier.root() == merkle.root_of_leaves(peer.leaves())
+
+
+def test_signatures_checked_ahead_in_parallel_still_catch_forgeries_and_follow_rotations() -> None:
+    # Pages after the first are verified ahead on several threads with the keys known at
+    # the page's start; a forgery must still be found, and after a rotation in mid-page
+    # the new key (not the vouched old one) must decide: the retired key signs no more.
+    peer = PeerLog()
+    peer.add("EE", {"n": 0})
+    for n in range(1, 200):
+        peer.add("EE", {"n": n})
+    forged = len(peer.entries)
+    peer.forge("EE", {"n": "forged-before"})
+    retired = peer.author_keys["EE"]
+    peer.rotate("EE")
+    for n in range(200, 400):
+        peer.add("EE", {"n": n})
+    current = peer.author_keys["EE"]
+    peer.author_keys["EE"] = retired  # the key of the page's start, retired by then
+    stale = len(peer.entries)
+    peer.add("EE", {"n": "signed-with-the-retired-key"})
+    peer.author_keys["EE"] = current
+    mirror = LogMirror(peer.verifier)
+    size = len(peer.entries)
+    mirror.offer_checkpoint(peer.checkpoint(), None)
+    first = mirror.read_page(peer.served(0, 2), peer.consistency(2, size))
+    rest = mirror.read_page(peer.served(2, size), [])
+    bad = [f.message for f in rest.findings if f.code == "BAD_SIGNATURE"]
+    assert len(bad) == 2, rest.findings
+    assert bad[0].startswith(f"entry {forged} ")
+    assert bad[1].startswith(f"entry {stale} ")
+    accepted = {v.index for v in first.accepted + rest.accepted}
+    assert accepted == set(range(size)) - {forged, stale}

@@ -27,6 +27,7 @@ from accord.ledger.signing import (
     check_public_key,
     sign,
     verify,
+    verify_many,
 )
 
 P = 2**255 - 19
@@ -254,3 +255,17 @@ def _encrypted_pem() -> bytes:
 def test_malformed_key_files_are_refused_as_invalid_input(data: bytes, message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         SigningKey.load(data)
+
+
+@pytest.mark.parametrize("count", [3, 500])  # below and above the threshold for threads
+def test_verify_many_answers_for_each_signature_in_order(count: int) -> None:
+    keys = [SigningKey.generate() for _ in range(3)]
+    items = []
+    for n in range(count):
+        key = keys[n % 3]
+        message = f"message {n}".encode()
+        signature = key.sign(message)
+        if n % 7 == 0:
+            signature = keys[(n + 1) % 3].sign(message)  # another author's signature
+        items.append((key.public_key.raw, message, signature))
+    assert verify_many(items) == [n % 7 != 0 for n in range(count)]

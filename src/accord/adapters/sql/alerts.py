@@ -47,6 +47,7 @@ _ROW_COLUMNS = (
 
 
 # Built once: statements with bound parameters are compiled once and cached.
+_KEY_CHUNK = 100  # message keys per query: short ORs stay inside SQLite's expression depth
 _FIND_BY_KEY = (
     select(
         alerts.c.position,
@@ -119,6 +120,21 @@ class SqlAlertRepository:
         if row is None:
             return None
         return StoredRecord(row[0], row[1], row[2], row[3], row[4]), row[5]
+
+    def held_keys(self, keys: Sequence[MessageKey]) -> set[MessageKey]:
+        """Which of these message keys are held: one query a batch, not one a message."""
+        wanted = set(keys)
+        held: set[MessageKey] = set()
+        names = sorted({(key.sender, key.identifier) for key in wanted})
+        for start in range(0, len(names), _KEY_CHUNK):
+            pairs = names[start : start + _KEY_CHUNK]
+            pairs += [pairs[-1]] * (_KEY_CHUNK - len(pairs))  # one statement size, compiled once
+            params = {f"n{k}": sender for k, (sender, _identifier) in enumerate(pairs)}
+            params |= {f"i{k}": identifier for k, (_sender, identifier) in enumerate(pairs)}
+            rows = self._db.execute(_held_named(_KEY_CHUNK), params)
+            found = (MessageKey(row[0], row[1], utc(row[2])) for row in rows)
+            held.update(key for key in found if key in wanted)
+        return held
 
     def thread_of(self, keys: Sequence[MessageKey]) -> int | None:
         if not keys:
@@ -299,6 +315,18 @@ class SqlAlertRepository:
             )
             for row in rows
         }
+
+
+@lru_cache(maxsize=4)
+def _held_named(count: int) -> Select[Any]:
+    """Messages named by any of ``count`` (sender, identifier) pairs, bound as ``n0, i0,
+    n1, ...``. An OR of equalities, not a row-value IN: SQLite searches the key's index
+    for each term of an OR but scans the whole table for ``(a, b) IN (…)``."""
+    conditions = [
+        and_(alerts.c.sender == bindparam(f"n{k}"), alerts.c.identifier == bindparam(f"i{k}"))
+        for k in range(count)
+    ]
+    return select(alerts.c.sender, alerts.c.identifier, alerts.c.sent_at).where(or_(*conditions))
 
 
 @lru_cache(maxsize=64)
