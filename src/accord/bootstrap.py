@@ -115,6 +115,7 @@ def build(
             alerts,
             peer_clients or _peer_clients(log, keystore, settings, clock),
             cosign=log.cosign,
+            name=log.origin,
         ),
     )
     log.more_witnesses = node.federation.peer_witnesses

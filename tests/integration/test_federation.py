@@ -12,6 +12,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -355,11 +356,22 @@ def test_a_bad_peer_is_refused_naming_every_problem_and_nothing_is_stored(
 
 
 class _Skewed:
+    """A node clock off by ``by``, which a test may change while the node runs."""
+
     def __init__(self, by: timedelta) -> None:
-        self._by = by
+        self.by = by
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self._by
+        return datetime.now(UTC) + self.by
+
+
+def _skewed_site(url: str, data_dir: Path, code: str, clock: _Skewed, stack: ExitStack) -> Site:
+    node = build(_settings(url, data_dir, code), clock=clock)
+    for participant, name in PARTICIPANTS:
+        node.identity.add_participant(participant, name, "state")
+    for user, role in (("admin", "admin"), ("focal", "focal-point"), ("analyst", "analyst")):
+        node.identity.add_user(user, role, code)
+    return _serve(node, stack)
 
 
 @pytest.mark.parametrize(
@@ -374,15 +386,8 @@ def test_nodes_with_skewed_clocks_still_replicate(
         pytest.skip("clock skew is about the nodes, not the database")
     with ExitStack() as stack:
         lv = _site(database_url, tmp_path / "lv", "LV", stack)
-        node = build(
-            _settings(database_url.replace("accord.db", "ee.db"), tmp_path / "ee", "EE"),
-            clock=_Skewed(skew),
-        )
-        for participant, name in PARTICIPANTS:
-            node.identity.add_participant(participant, name, "state")
-        for user, role in (("admin", "admin"), ("focal", "focal-point"), ("analyst", "analyst")):
-            node.identity.add_user(user, role, "EE")
-        ee = _serve(node, stack)
+        ee_url = database_url.replace("accord.db", "ee.db")
+        ee = _skewed_site(ee_url, tmp_path / "ee", "EE", _Skewed(skew), stack)
         _peer(lv, ee, "EE")
         from_lv = _peer(ee, lv, "LV")
         _send(lv, "skewed-1")
@@ -438,3 +443,55 @@ def test_a_message_both_nodes_received_is_stored_from_the_peer_but_shown_once(
     ).json()["items"]
     identifiers = sorted(item["alert"]["identifier"] for item in found)
     assert identifiers == ["only-lv-0", "only-lv-1", "only-lv-2", "sent-to-both"]
+
+
+def _witnessed(site: Site, record_id: str) -> dict[str, Any]:
+    response = httpx.get(
+        f"{site.server.url}/api/v1/alerts/{record_id}",
+        headers={"Authorization": f"Bearer {site.focal}", "Accept": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json()["witnessed"])
+
+
+def test_a_back_dated_record_shows_against_its_witnesses_on_both_nodes(
+    database_url: str, tmp_path: Path
+) -> None:
+    """LV's node signs a record dated an hour before a tree that EE's node had already
+    witnessed without it. LV's own API shows it (EE's cosignature, with the evidence), and
+    so does EE's copy (EE saw LV's tree without it at its previous pull)."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the clocks are the nodes', not the database's")
+    with ExitStack() as stack:
+        clock = _Skewed(timedelta(0))
+        lv = _skewed_site(database_url, tmp_path / "lv", "LV", clock, stack)
+        ee = _site(database_url.replace("accord.db", "ee.db"), tmp_path / "ee", "EE", stack)
+        _peer(lv, ee, "EE")
+        from_lv = _peer(ee, lv, "LV")
+        honest = _send(lv, "on-time")
+        assert _pull(ee, from_lv)["error"] == ""  # EE cosigns LV's tree holding "on-time"
+        clock.by = timedelta(hours=-1)  # within the skew signed requests tolerate
+        late = _send(lv, "back-dated")
+        assert _pull(ee, from_lv)["error"] == ""
+
+        on_lv, late_on_lv = _witnessed(lv, honest), _witnessed(lv, late)
+        on_ee, late_on_ee = _witnessed(ee, honest), _witnessed(ee, late)
+        index = httpx.get(
+            f"{lv.server.url}/api/v1/alerts/{late}", headers={"Authorization": f"Bearer {lv.focal}"}
+        ).json()["log_index"]
+        public = httpx.get(f"{lv.server.url}/log/witnessed", params={"index": index}).json()
+        key = notes.parse_verifier_key(ee.key)
+
+    assert on_lv["consistent"], on_lv
+    assert on_lv["present"]["by"] == "ee.node"
+    assert late_on_lv["consistent"] is False
+    assert late_on_lv["finding"].startswith("back-dated")
+    assert late_on_lv["absent"]["by"] == "ee.node"
+    witness = notes.Verifier(key.name, notes.COSIGNATURE_V1, key.public_key)
+    assert check_cosignatures(late_on_lv["absent"]["evidence"], [witness]) == (["ee.node"], [])
+    assert public["absent"] == late_on_lv["absent"]
+    assert on_ee["consistent"], on_ee
+    assert on_ee["absent"] is None  # EE had never seen LV's tree before
+    assert late_on_ee["consistent"] is False
+    assert late_on_ee["absent"]["by"] == "ee.node"
+    assert late_on_ee["absent"]["at"] == on_ee["present"]["at"]

@@ -383,6 +383,7 @@ def alert_json(view: AlertView, state: str | None) -> dict[str, Any]:
         if row.log_index is not None
         else {},  # replicated: in its origin's log, not this node's
         "scope": row.scope.to_json(),
+        "created_at": row.created_at.isoformat(),
         "received_at": row.received_at.isoformat(),
         "thread": {"id": row.thread_id, "state": state},
         "signature": {"status": row.signature_status, "detail": row.signature_detail},

@@ -31,6 +31,7 @@ from accord.errors import (
 from accord.ledger import notes
 from accord.ledger.audit import Finding, ServedEntry, check_extends, open_checkpoint
 from accord.ledger.mirror import LogMirror, Verified, mirror_from_json, mirror_to_json
+from accord.ledger.witnessing import Sighting
 from accord.services.alerts import ALERT_RECORD_KIND, AlertService
 from accord.services.federation_ports import (
     PeerClient,
@@ -65,8 +66,10 @@ class FederationService:
         *,
         cosign: Callable[[str], str] | None = None,
         page: int = PAGE,
+        name: str = "this node",
     ) -> None:
         self._cosign = cosign
+        self._name = name
         self._uow = uow
         self._clock = clock
         self._alerts = alerts
@@ -153,8 +156,9 @@ class FederationService:
         report = PullReport(peer_id)
         mirror = mirror_from_json(notes.parse_verifier_key(row.verifier_key), row.mirror)
         client = self._clients(row)
+        seen = _Sightings(_last_seen(row, self._name))
         try:
-            self._pull(row, mirror, client, report)
+            self._pull(row, mirror, client, report, seen)
             if not report.error:
                 report.third_parties += self._compare_views(row, client)
                 self._witness(mirror, client)
@@ -167,6 +171,8 @@ class FederationService:
             client.close()
         with self._uow() as uow:
             uow.peers.record_attempt(peer_id, self._clock.now(), report.error)
+            if not report.error and seen.now is not None:
+                uow.peers.save_mirror(peer_id, _mirror_json(mirror, seen.now))
             noticed = [(peer_id, f) for f in report.findings] + report.third_parties
             for about, finding in noticed:
                 if not uow.peers.has_incident(about, finding.code, finding.evidence):
@@ -175,7 +181,10 @@ class FederationService:
                     )
         return report
 
-    def _pull(self, row: PeerRow, mirror: LogMirror, client: Any, report: PullReport) -> None:
+    def _pull(
+        self, row: PeerRow, mirror: LogMirror, client: Any, report: PullReport, seen: _Sightings
+    ) -> None:
+        fetched_at = self._clock.now()
         note = client.checkpoint()
         old = mirror.checkpoint.checkpoint.size if mirror.checkpoint else 0
         new = notes.Checkpoint.parse(notes.note_text(note)).size
@@ -186,6 +195,7 @@ class FederationService:
             report.error = findings[0].message
             return
         size = new
+        seen.now = Sighting(fetched_at, self._name, size)
 
         def fetch(start: int) -> tuple[list[ServedEntry], list[bytes]]:
             served = client.entries(start, min(start + self._page, size))
@@ -206,7 +216,7 @@ class FederationService:
                 served, page_proof = ahead[1].result()
                 following = start + len(served)
                 ahead = (following, fetcher.submit(fetch, following)) if following < size else None
-                if not self._read(row, mirror, served, page_proof, report):
+                if not self._read(row, mirror, served, page_proof, report, seen):
                     return
 
     def _read(
@@ -216,6 +226,7 @@ class FederationService:
         served: list[ServedEntry],
         page_proof: list[bytes],
         report: PullReport,
+        seen: _Sightings,
     ) -> bool:
         """Check one page and apply what it proved; False when the pull must stop."""
         start = mirror.frontier.size
@@ -226,7 +237,7 @@ class FederationService:
             return False
         report.findings += result.findings
         report.hidden += result.hidden
-        report.applied += self._apply(row, mirror, result.accepted)
+        report.applied += self._apply(row, mirror, result.accepted, seen)
         return True
 
     def _witness(self, mirror: LogMirror, client: PeerClient) -> None:
@@ -292,11 +303,14 @@ class FederationService:
                 )
         return None
 
-    def _apply(self, row: PeerRow, mirror: LogMirror, accepted: list[Verified]) -> int:
+    def _apply(
+        self, row: PeerRow, mirror: LogMirror, accepted: list[Verified], seen: _Sightings
+    ) -> int:
         now = self._clock.now()
+        assert seen.now is not None  # pages are read only under a verified checkpoint
         with self._uow() as uow:
             known = uow.identity.participant_codes()
-            rows = [_replicated(row.id, v, now) for v in accepted]
+            rows = [_replicated(row.id, v, now, *seen.around(v.index)) for v in accepted]
             unknown = sorted({r.author for r in rows} - known)
             for author in unknown:
                 uow.peers.add_incident(
@@ -319,13 +333,49 @@ class FederationService:
             stored = uow.peers.append([r for r in rows if (r.author, r.seq) not in taken])
             alerts = [(r, position) for r, position in stored if r.kind == ALERT_RECORD_KIND]
             self._alerts.apply_replicated(uow, [_for_projection(r, p) for r, p in alerts])
-            uow.peers.save_mirror(row.id, mirror_to_json(mirror))
+            uow.peers.save_mirror(row.id, _mirror_json(mirror, seen.now))
         if stored:
             self._alerts.committed()
         return len(stored)
 
 
-def _replicated(peer_id: int, verified: Verified, now: datetime) -> ReplicatedRecord:
+@dataclass
+class _Sightings:
+    """This node's sightings of a peer's tree: the newest checkpoint of the last pull, when
+    last fetched, and this pull's. They bound when each record read now was written."""
+
+    before: Sighting | None
+    now: Sighting | None = None
+
+    def around(self, index: int) -> tuple[Sighting | None, Sighting | None]:
+        """(absent, present) for the entry at ``index``."""
+        if self.before is not None and index < self.before.size:
+            return None, self.before  # in the last tree already (read late, after a crash)
+        return self.before, self.now
+
+
+def _last_seen(row: PeerRow, name: str) -> Sighting | None:
+    checkpoint, seen_at = row.mirror.get("checkpoint"), row.mirror.get("seen_at")
+    if not checkpoint or not seen_at:
+        return None
+    size = notes.Checkpoint.parse(notes.note_text(checkpoint)).size
+    return Sighting(datetime.fromisoformat(seen_at), name, size)
+
+
+def _mirror_json(mirror: LogMirror, seen: Sighting | None) -> dict[str, Any]:
+    state = mirror_to_json(mirror)
+    if seen is not None:
+        state["seen_at"] = seen.at.isoformat()  # when its checkpoint was last fetched
+    return state
+
+
+def _replicated(
+    peer_id: int,
+    verified: Verified,
+    now: datetime,
+    absent: Sighting | None,
+    present: Sighting | None,
+) -> ReplicatedRecord:
     envelope = verified.record.envelope
     return ReplicatedRecord(
         peer_id=peer_id,
@@ -342,6 +392,8 @@ def _replicated(peer_id: int, verified: Verified, now: datetime) -> ReplicatedRe
         body=verified.body or "{}",
         body_digest=envelope.body_digest,
         received_at=now,
+        absent=absent,
+        present=present,
     )
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from accord.ledger.audit import ServedEntry
+from accord.ledger.witnessing import Sighting
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,8 @@ class ReplicatedRecord:
     body: str
     body_digest: str  # the digest the author signed, checked against ``body`` by the mirror
     received_at: datetime
+    absent: Sighting | None = None  # this node saw the origin's tree without it
+    present: Sighting | None = None  # and with it: bounds on when it was written
 
 
 class PeerRepository(Protocol):
@@ -62,6 +65,9 @@ class PeerRepository(Protocol):
     def has_incident(self, peer_id: int, code: str, evidence: Sequence[str]) -> bool: ...
     def append(self, rows: Sequence[ReplicatedRecord]) -> list[tuple[ReplicatedRecord, int]]: ...
     def taken_sequences(self, rows: Sequence[ReplicatedRecord]) -> set[tuple[str, int]]: ...
+    def sightings(
+        self, position: int, by: str
+    ) -> tuple[Sighting | None, Sighting | None] | None: ...
 
 
 class PeerClient(Protocol):

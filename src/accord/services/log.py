@@ -17,6 +17,7 @@ from typing import Any
 from accord.domain.sharing import Reader, Scope, Tlp, may_read
 from accord.errors import InvalidInputError, NotFoundError, Problem, VerificationError
 from accord.ledger import merkle, notes
+from accord.ledger.witnessing import Timeline
 from accord.services.ports import Clock, Keys, StoredCheckpoint, UnitOfWork, UnitOfWorkFactory
 
 LOG_KEY = "log"
@@ -132,6 +133,31 @@ class LogService:
             "the cosignature does not verify with any configured witness key",
             [Problem("/", "UNKNOWN_OR_BAD_COSIGNATURE", "check the witness key and checkpoint")],
         )
+
+    def timeline(self, log_index: int | None, position: int, claimed_at: datetime) -> Timeline:
+        """A record's signed creation time between the witness sightings around it: for
+        this node's records, peers' cosignatures of its checkpoints; for a replicated
+        record, when this node saw the origin's tree without it and with it."""
+        with self._uow(readonly=True) as uow:
+            if log_index is not None:
+                absent, present = uow.log.sightings(log_index)
+            else:
+                absent, present = uow.peers.sightings(position, self.origin) or (None, None)
+        return Timeline(claimed_at, absent, present)
+
+    def witnessed(self, index: int) -> dict[str, Any]:
+        """The witness sightings around entry ``index``, with their evidence. Public like
+        proofs: the times and notes say nothing of the entry's content."""
+        with self._uow(readonly=True) as uow:
+            size = uow.log.size()
+            if not 0 <= index < size:
+                raise _out_of_range("index", f"index must be in [0, {size})")
+            absent, present = uow.log.sightings(index)
+        return {
+            "index": index,
+            "absent": absent.to_json() if absent else None,
+            "present": present.to_json() if present else None,
+        }
 
     def inclusion(self, index: int, size: int | None) -> dict[str, Any]:
         with self._uow(readonly=True) as uow:

@@ -19,6 +19,7 @@ from accord.domain.alerts.threads import ThreadState
 from accord.domain.identity import NewAgency, NewParticipant, NewUser, Role
 from accord.domain.sharing import Reader, Scope
 from accord.ledger.records import SignedRecord
+from accord.ledger.witnessing import Sighting
 from accord.services.delivery_ports import (
     DeliveryRepository,
     ResponseRepository,
@@ -87,6 +88,7 @@ class AlertRow:
     author: str
     seq: int
     log_index: int | None  # None for a record replicated from a peer's log
+    created_at: datetime  # as its author signed it
     scope: Scope
     status: str
     msg_type: str
@@ -222,6 +224,7 @@ class LogRepository(Protocol):
         received_at: datetime,
     ) -> bool: ...
     def cosignature_lines(self, checkpoint_id: int) -> tuple[str, ...]: ...
+    def sightings(self, index: int) -> tuple[Sighting | None, Sighting | None]: ...
     def entries(self, start: int, end: int) -> list[dict[str, Any]]: ...
 
 

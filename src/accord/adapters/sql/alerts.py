@@ -43,6 +43,7 @@ _ROW_COLUMNS = (
     records.c.content_type,
     alerts.c.signature_status,
     alerts.c.signature_detail,
+    records.c.created_at,
 )
 
 
@@ -424,4 +425,5 @@ def _alert_row(row: Any) -> AlertRow:
         content_type=row[13],
         signature_status=row[14],
         signature_detail=row[15],
+        created_at=utc(row[16]),
     )

@@ -26,6 +26,7 @@ from accord.adapters.sql.tables import (
 from accord.errors import ConflictError
 from accord.ledger import merkle
 from accord.ledger.merkle import NodeId
+from accord.ledger.witnessing import Sighting
 from accord.services.ports import StoredCheckpoint
 
 _FETCH_CHUNK = 200
@@ -131,6 +132,28 @@ class SqlLogRepository:
         )
         return True
 
+    def sightings(self, index: int) -> tuple[Sighting | None, Sighting | None]:
+        """The latest witness cosignature on a tree without entry ``index``, and the
+        earliest on a tree with it, each with its checkpoint and line as evidence."""
+        seen = (
+            select(
+                cosignatures.c.witness,
+                cosignatures.c.cosigned_at,
+                checkpoints.c.size,
+                checkpoints.c.note,
+                cosignatures.c.line,
+            )
+            .join(checkpoints, checkpoints.c.id == cosignatures.c.checkpoint_id)
+            .limit(1)
+        )
+        absent = self._db.execute(
+            seen.where(checkpoints.c.size <= index).order_by(cosignatures.c.cosigned_at.desc())
+        ).first()
+        present = self._db.execute(
+            seen.where(checkpoints.c.size > index).order_by(cosignatures.c.cosigned_at)
+        ).first()
+        return _witnessed(absent), _witnessed(present)
+
     def cosignature_lines(self, checkpoint_id: int) -> tuple[str, ...]:
         rows = self._db.execute(
             select(cosignatures.c.line)
@@ -180,3 +203,12 @@ def _checkpoint(row: Any) -> StoredCheckpoint:
     return StoredCheckpoint(
         int(row.id), int(row.size), bytes(row.root), row.note, utc(row.signed_at), ()
     )
+
+
+def _witnessed(row: Any) -> Sighting | None:
+    from accord.adapters.sql.alerts import utc
+
+    if row is None:
+        return None
+    witness, cosigned_at, size, note, line = row
+    return Sighting(utc(cosigned_at), witness, int(size), note + line + "\n")

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select, update
 
 from accord.adapters.sql.alerts import utc
 from accord.adapters.sql.tables import incidents, participants, peers, records, replicated
+from accord.ledger.witnessing import Sighting
 from accord.services.federation_ports import PeerRow, ReplicatedRecord
 
 # One statement for a page of records; positions come back in input order.
@@ -149,11 +150,34 @@ class SqlPeerRepository:
         self._db.execute(
             replicated.insert(),
             [
-                {"position": position, "peer_id": row.peer_id, "origin_index": row.origin_index}
+                {
+                    "position": position,
+                    "peer_id": row.peer_id,
+                    "origin_index": row.origin_index,
+                    "absent_at": row.absent.at if row.absent else None,
+                    "absent_size": row.absent.size if row.absent else None,
+                    "present_at": row.present.at if row.present else None,
+                    "present_size": row.present.size if row.present else None,
+                }
                 for row, position in zip(fresh, positions, strict=True)
             ],
         )
         return [(row, int(position)) for row, position in zip(fresh, positions, strict=True)]
+
+    def sightings(self, position: int, by: str) -> tuple[Sighting | None, Sighting | None] | None:
+        """When this node (``by``) saw the origin's tree without the record and with it;
+        None when the record did not come from a peer."""
+        row = self._db.execute(
+            select(
+                replicated.c.absent_at,
+                replicated.c.absent_size,
+                replicated.c.present_at,
+                replicated.c.present_size,
+            ).where(replicated.c.position == position)
+        ).first()
+        if row is None:
+            return None
+        return _sighting(row[0], row[1], by), _sighting(row[2], row[3], by)
 
     def taken_sequences(self, rows: Sequence[ReplicatedRecord]) -> set[tuple[str, int]]:
         """(author, seq) pairs already held under another record id: an author writing on
@@ -170,6 +194,10 @@ class SqlPeerRepository:
             )
             taken |= {(author, seq) for seq, rid in found if seqs.get(seq) != rid}
         return taken
+
+
+def _sighting(at: datetime | None, size: int | None, by: str) -> Sighting | None:
+    return Sighting(utc(at), by, int(size)) if at is not None and size is not None else None
 
 
 def _peer(row: Any) -> PeerRow:

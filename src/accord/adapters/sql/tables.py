@@ -364,6 +364,11 @@ replicated = Table(
     Column("position", Position, ForeignKey("records.position"), primary_key=True),
     Column("peer_id", Integer, ForeignKey("peers.id"), nullable=False),
     Column("origin_index", BigInteger, nullable=False),
+    # This node's sightings of the origin's tree without the record and with it (0005).
+    Column("absent_at", Instant, nullable=True),
+    Column("absent_size", BigInteger, nullable=True),
+    Column("present_at", Instant, nullable=True),
+    Column("present_size", BigInteger, nullable=True),
     UniqueConstraint("peer_id", "origin_index", name="uq_replicated_origin"),
 )
 

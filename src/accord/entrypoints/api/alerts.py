@@ -235,7 +235,10 @@ def get_alert(request: Request, record_id: str, reader: CurrentReader) -> Respon
     view = node.alerts.get(reader, record_id)
     if _wants_xml(request.headers.get("accept", "")):
         return Response(cap_xml_of(view), media_type="application/cap+xml")
-    return JSONResponse(alert_json(view, node.alerts.thread_state(view)))
+    body = alert_json(view, node.alerts.thread_state(view))
+    row = view.row
+    body["witnessed"] = node.log.timeline(row.log_index, row.position, row.created_at).to_json()
+    return JSONResponse(body)
 
 
 def cap_xml_of(view: AlertView) -> bytes:

@@ -55,6 +55,14 @@ def inclusion(request: Request, index: Index, size: Size = None) -> dict[str, An
     return node_of(request).log.inclusion(index, size)
 
 
+@router.get(
+    "/witnessed",
+    summary="When witnesses saw the log without entry `index` and with it, with evidence",
+)
+def witnessed(request: Request, index: Index) -> dict[str, Any]:
+    return node_of(request).log.witnessed(index)
+
+
 @router.get("/proof/consistency", summary="RFC 9162 consistency proof between two sizes")
 def consistency(
     request: Request,
