@@ -495,3 +495,36 @@ def test_a_back_dated_record_shows_against_its_witnesses_on_both_nodes(
     assert late_on_ee["consistent"] is False
     assert late_on_ee["absent"]["by"] == "ee.node"
     assert late_on_ee["absent"]["at"] == on_ee["present"]["at"]
+
+
+def test_rare_bit_flips_on_the_wire_lose_nothing_and_blame_nobody(
+    sites: tuple[Site, Site],
+) -> None:
+    """A link that flips a rare bit gives answers that parse but are wrong in one entry,
+    one body, one leaf hash or one proof hash. None of it may be passed over (the records
+    would be lost for good) or taken for misbehaviour of an honest node."""
+    lv, ee = sites
+    _peer(lv, ee, "EE")
+    port = int(lv.server.url.rsplit(":", 1)[1])
+    sent = [f"flip-{n}" for n in range(60)]
+    with FaultyProxy(("127.0.0.1", port), seed=3) as proxy:
+        from_lv = _peer_at(ee, proxy.url, lv.key, "LV")
+        proxy.corrupt_rate = 0.0005
+        proxy.mode = "corrupt"
+        failed = 0
+        for identifier in sent:
+            _send(lv, identifier)
+            failed += bool(_pull(ee, from_lv)["error"])
+        proxy.heal()
+        proxy.close_connections()
+        final = _pull(ee, from_lv)
+        assert proxy.stats.bytes_corrupted > 0
+    assert failed > 0  # the flips did reach the puller
+    assert final["error"] == ""
+    assert _identifiers(ee, ee.focal) == set(sent)
+    with httpx.Client(
+        base_url=ee.server.url, headers={"Authorization": f"Bearer {ee.admin}"}
+    ) as client:
+        assert client.get("/api/v1/incidents").json() == []
+        (status,) = client.get("/api/v1/peers").json()
+    assert status["lag_entries"] == 0

@@ -152,6 +152,24 @@ class EntryAudit:
         checked = zip(pending, results, strict=True)
         self.vouched = {record.entry: (record, key) for (record, key), ok in checked if ok}
 
+    def served_as_logged(self, served: ServedEntry) -> Finding | None:
+        """Whether the bytes served are the ones the log holds: the entry hashes to its
+        leaf and the body to the digest the entry signs. Failing this proves nothing
+        against the log (the wire may have garbled it); a mirror asks again later."""
+        if served.entry is None:
+            return None
+        where = f"entry {served.index}"
+        if merkle.leaf_hash(served.entry) != served.leaf_hash:
+            return Finding("LEAF_MISMATCH", f"{where} does not hash to its leaf")
+        vouched = self.vouched.get(served.entry)
+        try:
+            record = vouched[0] if vouched else open_entry(served.entry)
+        except VerificationError:
+            return None  # it hashes to its leaf: the log holds it malformed, ``check`` says so
+        before = len(self.findings)
+        self._check_body(where, record, served.body)
+        return self.findings.pop() if len(self.findings) > before else None
+
     def check(self, served: ServedEntry) -> SignedRecord | None:
         """Check the next entry; returns it opened (whatever else was found), or None when
         it was hidden or could not be opened, so that callers need not parse it again."""

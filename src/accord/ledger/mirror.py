@@ -77,6 +77,9 @@ class PageResult:
     accepted: list[Verified] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     hidden: int = 0  # entries outside the reader's scope: leaf hashes only
+    # An entry served otherwise than logged (garbled on the way?): the mirror stopped
+    # before it, so that it is read again rather than passed over.
+    retry: Finding | None = None
 
 
 @dataclass
@@ -100,7 +103,7 @@ class LogMirror:
         try:
             new = open_checkpoint(note, self.log_key)
         except VerificationError as exc:
-            return [Finding("BAD_CHECKPOINT", str(exc))]
+            return [Finding("BAD_CHECKPOINT", str(exc), (note,))]
         if self.checkpoint is not None:
             findings = check_extends(self.checkpoint, new, proof)
             if findings:
@@ -136,8 +139,11 @@ class LogMirror:
                 )
         except VerificationError as exc:
             return PageResult(findings=[Finding("NOT_IN_SIGNED_TREE", str(exc))])
-        result = self._check_entries(entries)
-        self.frontier = extended
+        result, checked = self._check_entries(entries)
+        if checked == len(entries):
+            self.frontier = extended
+        else:
+            self.frontier = self.frontier.extend([e.leaf_hash for e in entries[:checked]])
         return result
 
     def _not_next(self, entries: Sequence[ServedEntry], size: int) -> Finding | None:
@@ -152,11 +158,18 @@ class LogMirror:
             )
         return None
 
-    def _check_entries(self, entries: Sequence[ServedEntry]) -> PageResult:
+    def _check_entries(self, entries: Sequence[ServedEntry]) -> tuple[PageResult, int]:
+        """Check entries in order; returns the result and how many entries were checked
+        (all, unless one was served otherwise than logged)."""
         result = PageResult()
         audit = copy.deepcopy(self.audit)
         audit.vouch(entries)
+        checked = 0
         for served in entries:
+            result.retry = audit.served_as_logged(served)
+            if result.retry is not None:
+                break
+            checked += 1
             if served.entry is None:
                 audit.check(served)
                 result.hidden += 1
@@ -181,7 +194,7 @@ class LogMirror:
         audit.vouched.clear()
         self.audit = audit
         result.accepted.sort(key=lambda v: v.index)
-        return result
+        return result, checked
 
 
 def mirror_to_json(mirror: LogMirror) -> dict[str, Any]:

@@ -190,6 +190,12 @@ class FederationService:
         new = notes.Checkpoint.parse(notes.note_text(note)).size
         proof = client.consistency(old, new) if 0 < old < new else None
         findings = mirror.offer_checkpoint(note, proof)
+        if findings and _answered_otherwise(client, findings[0], note, proof, old, new):
+            report.error = (
+                f"{findings[0].message}; asked again, the peer answered otherwise "
+                "(garbled on the way?): it will be asked again at the next pull"
+            )
+            return
         if findings:
             report.findings += findings
             report.error = findings[0].message
@@ -232,12 +238,18 @@ class FederationService:
         start = mirror.frontier.size
         result = mirror.read_page(served, page_proof)
         if not result.accepted and result.findings and mirror.frontier.size == start:
-            report.findings += result.findings
+            # The page as a whole is wrong (range, or not in the signed tree): it proves
+            # nothing against the log, which signs no pages. An error; asked again later.
             report.error = result.findings[0].message
             return False
         report.findings += result.findings
         report.hidden += result.hidden
         report.applied += self._apply(row, mirror, result.accepted, seen)
+        if result.retry is not None:
+            # Served otherwise than logged: maybe the wire, maybe the peer. Not passed
+            # over and not an incident; read again at the next pull.
+            report.error = f"{result.retry.message}; it will be read again"
+            return False
         return True
 
     def _witness(self, mirror: LogMirror, client: PeerClient) -> None:
@@ -290,6 +302,10 @@ class FederationService:
             client = self._clients(row)
             try:
                 proof = client.consistency(a.checkpoint.size, b.checkpoint.size)
+                if check_extends(a, b, proof):  # the log's own answer, asked twice
+                    again = client.consistency(a.checkpoint.size, b.checkpoint.size)
+                    if again != proof:
+                        return None  # garbled on the way: ask again next time
             except PeerError:
                 return None  # ask again next time
             finally:
@@ -337,6 +353,19 @@ class FederationService:
         if stored:
             self._alerts.committed()
         return len(stored)
+
+
+def _answered_otherwise(
+    client: PeerClient, finding: Finding, note: str, proof: list[bytes] | None, old: int, new: int
+) -> bool:
+    """Whether a peer, asked again, gives another answer than the one that failed: then the
+    failure was the wire's, not evidence against the log. A forger or a forked log gives
+    the same answer twice (signatures and proofs are deterministic); garbage does not."""
+    if finding.code == "BAD_CHECKPOINT":
+        return bool(client.checkpoint() != note)
+    if finding.code == "EQUIVOCATION" and proof is not None:
+        return bool(client.consistency(old, new) != proof)
+    return False  # two signed checkpoints that cannot both be true: no wire makes those
 
 
 @dataclass
@@ -414,7 +443,7 @@ def peer_json(row: PeerRow, now: datetime) -> dict[str, Any]:
         "checkpoint": checkpoint,
         "verified_size": size,
         "read": read,
-        "lag_entries": size - read,
+        "lag_entries": size - read if checkpoint else None,  # None: never verified yet
         "lag_seconds": (now - row.last_success_at).total_seconds() if row.last_success_at else None,
         "last_attempt_at": row.last_attempt_at.isoformat() if row.last_attempt_at else None,
         "last_error": row.last_error,

@@ -29,7 +29,7 @@ from accord.entrypoints.api import (
 )
 
 logger = logging.getLogger(__name__)
-PEER_CLOCK_SKEW = timedelta(minutes=75)
+PEER_CLOCK_SKEW = timedelta(minutes=135)
 
 
 def create_app(node: Node) -> FastAPI:
@@ -67,7 +67,8 @@ def create_app(node: Node) -> FastAPI:
     app.state.node = node
     app.state.stream_hub = hub
     # Nodes' clocks drift: a peer's request is accepted if dated within PEER_CLOCK_SKEW of
-    # ours either way; its nonce is remembered as long, so it still cannot be replayed.
+    # ours either way (two nodes an hour off true time in opposite directions are two hours
+    # apart); its nonce is remembered as long, so it still cannot be replayed.
     app.state.peer_verifier = RequestVerifier(
         node.federation.public_key_for,
         clock=node.clock.now,
