@@ -82,6 +82,9 @@ def test_three_nodes_replicate_and_red_stays_with_its_audience(tmp_path: Path) -
         process.terminate()
         output, _ = process.communicate(timeout=60)
     assert "Accord demo federation of 3 nodes" in output
+    # Stopping the demo stops its nodes: none is left running without its parent.
+    for node in nodes.values():
+        until(lambda url=node["url"]: not answers(url), timeout=30)
 
 
 def _busy(port: int) -> bool:

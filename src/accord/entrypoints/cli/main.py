@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -152,6 +153,8 @@ def _federation_demo(count: int, port: int, data_dir: Path, seed_only: bool) -> 
     sys.stdout.flush()
     if seed_only:
         return
+    # SIGTERM must stop the nodes too, not leave them running without their parent.
+    signal.signal(signal.SIGTERM, lambda _number, _frame: sys.exit(0))
     processes = federation.serve(nodes)
     typer.echo("All nodes are up; they pull from each other every few seconds (Ctrl-C stops).")
     try:
