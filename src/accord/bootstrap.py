@@ -25,6 +25,7 @@ from accord.config import Settings
 from accord.domain.routing.deadlines import DEFAULT_POLICY, DeadlinePolicy, policy_from_json
 from accord.errors import ConfigurationError, InvalidInputError
 from accord.services.alerts import AlertService
+from accord.services.compliance import ComplianceService
 from accord.services.delivery import DeliveryWorker, WorkerSettings
 from accord.services.delivery_ports import Channels
 from accord.services.escalation import Escalator
@@ -55,6 +56,7 @@ class Node:
     responses: ResponseService
     worker: DeliveryWorker
     federation: FederationService
+    compliance: ComplianceService
 
     def close(self) -> None:
         self.worker.close()
@@ -116,6 +118,14 @@ def build(
             peer_clients or _peer_clients(log, keystore, settings, clock),
             cosign=log.cosign,
             name=log.origin,
+        ),
+        compliance=ComplianceService(
+            uow,
+            clock,
+            writer,
+            log,
+            secretariat=settings.secretariat or None,
+            writes_for=keys.writes_for,
         ),
     )
     log.more_witnesses = node.federation.peer_witnesses

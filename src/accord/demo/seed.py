@@ -15,6 +15,7 @@ from accord.adapters.cap_xml import alert_to_xml, read_cap_xml
 from accord.adapters.clock import SystemClock
 from accord.bootstrap import Node, build
 from accord.config import Settings
+from accord.demo.agreements import SetBack, seed_agreements
 from accord.demo.region import (
     OBSERVERS,
     SECRETARIAT,
@@ -36,21 +37,22 @@ INBOX = "http://127.0.0.1:8025"
 
 class _Earlier:
     def __init__(self, by: timedelta) -> None:
-        self._by = by
+        self.by = by
         self._system = SystemClock()
 
     def now(self) -> datetime:
-        return self._system.now() - self._by
+        return self._system.now() - self.by
 
 
 def prepare_demo(settings: Settings, inbox: str = INBOX) -> dict[str, Any]:
     path = settings.data_dir / "demo.json"
     previous = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     secrets: dict[str, str] = previous.get("webhook_secrets", {})
-    node = build(settings, clock=_Earlier(SEEDED_AGO))
+    clock = _Earlier(SEEDED_AGO)
+    node = build(settings, clock=clock)
     try:
         if not node.identity.list_participants():
-            seed(node)
+            seed(node, lambda ago: setattr(clock, "by", SEEDED_AGO + ago))
             secrets = seed_delivery(node, inbox)
         tokens = {
             "admin": node.identity.issue_token("admin", "demo")["token"],
@@ -78,8 +80,10 @@ def prepare_demo(settings: Settings, inbox: str = INBOX) -> dict[str, Any]:
     return info
 
 
-def seed(node: Node) -> int:
-    """Participants, agencies, users and every demo alert; returns the alerts accepted."""
+def seed(node: Node, set_back: SetBack = lambda _ago: None) -> int:
+    """Participants, agencies, users, the agreements with a fortnight of filings (dated
+    through ``set_back``, which moves the node's clock), and every demo alert; returns
+    the alerts accepted."""
     identity = node.identity
     for code, name, kind in (SECRETARIAT, OBSERVERS):
         identity.add_participant(code, name, kind)
@@ -104,6 +108,7 @@ def seed(node: Node) -> int:
             identity.add_agency(code, agency_name, sector, outline)
         identity.add_user(f"{code.lower()}-focal", "focal-point", code, agencies[0][0])
         identity.add_user(f"{code.lower()}-analyst", "analyst", code)
+    seed_agreements(node, SECRETARIAT[0], [code for code, *_ in STATES], set_back)
     return _seed_alerts(node)
 
 

@@ -68,6 +68,19 @@ class StoredRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class LoggedRecord:
+    """A stored record as consumers that follow the records read it, in position order."""
+
+    position: int
+    record_id: str
+    kind: str
+    author: str
+    created_at: datetime  # as its author signed it
+    scope: Scope
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
 class NewRecord:
     """A signed record with its log index and what is kept beside it."""
 
@@ -176,6 +189,7 @@ class RecordRepository(Protocol):
     def of_kind(
         self, kind: str
     ) -> Iterator[tuple[StoredRecord, Scope, str, bytes, str, datetime]]: ...
+    def since(self, position: int, kinds: Sequence[str], limit: int) -> list[LoggedRecord]: ...
 
 
 class AlertRepository(Protocol):

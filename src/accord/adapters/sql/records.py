@@ -12,7 +12,7 @@ from accord.adapters.sql.alerts import utc
 from accord.adapters.sql.tables import participants, records
 from accord.domain.sharing import Scope, Tlp
 from accord.errors import NotFoundError
-from accord.services.ports import NewRecord, StoredRecord
+from accord.services.ports import LoggedRecord, NewRecord, StoredRecord
 
 # Built once: statements with bound parameters are compiled once and cached.
 _CLAIM_SEQS = (
@@ -79,6 +79,37 @@ class SqlRecordRepository:
             "original": row.original,
             "body": row.body,
         }
+
+    def since(self, position: int, kinds: Sequence[str], limit: int) -> list[LoggedRecord]:
+        """Records of these kinds after ``position``, oldest first, at most ``limit``."""
+        rows = self._db.execute(
+            select(
+                records.c.position,
+                records.c.record_id,
+                records.c.kind,
+                participants.c.code,
+                records.c.created_at,
+                records.c.tlp,
+                records.c.audience,
+                records.c.body,
+            )
+            .join(participants, participants.c.id == records.c.author_id)
+            .where(records.c.position > position, records.c.kind.in_(list(kinds)))
+            .order_by(records.c.position)
+            .limit(limit)
+        )
+        return [
+            LoggedRecord(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                utc(row[4]),
+                Scope(Tlp(row[5]), frozenset(row[6] or ())),
+                row[7],
+            )
+            for row in rows
+        ]
 
     def of_kind(self, kind: str) -> Iterator[tuple[StoredRecord, Scope, str, bytes, str, datetime]]:
         """Every record of ``kind`` in log order, with what projections are built from."""

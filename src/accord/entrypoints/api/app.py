@@ -19,6 +19,7 @@ from accord.adapters.federation.signatures import RequestVerifier
 from accord.bootstrap import Node
 from accord.entrypoints.api import (
     admin,
+    agreements,
     alerts,
     federation,
     feeds,
@@ -83,6 +84,7 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(subscriptions.router)
     app.include_router(stream.router)
     app.include_router(federation.router)
+    app.include_router(agreements.router)
 
     @app.get("/api/v1/node", tags=["node"])
     def about() -> dict[str, Any]:

@@ -179,7 +179,17 @@ def _demo_defaults(inbox_port: int) -> dict[str, Any]:
 
 
 def _register_subcommands() -> None:
-    from accord.entrypoints.cli import admin, alerts, audit, cap, delivery, inbox, keys, peers
+    from accord.entrypoints.cli import (
+        admin,
+        agreements,
+        alerts,
+        audit,
+        cap,
+        delivery,
+        inbox,
+        keys,
+        peers,
+    )
 
     app.add_typer(cap.app, name="cap", help="Validate and convert CAP 1.2 files.")
     app.add_typer(alerts.app, name="alert", help="Send and list alerts on a node.")
@@ -193,6 +203,9 @@ def _register_subcommands() -> None:
     app.command("worker")(delivery.worker)
     app.command("inbox")(inbox.inbox)
     app.add_typer(peers.peer, name="peer")
+    app.add_typer(agreements.agreement, name="agreement")
+    app.add_typer(agreements.compliance, name="compliance")
+    app.command("file")(agreements.file_command)
 
 
 _register_subcommands()
