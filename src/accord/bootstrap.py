@@ -24,6 +24,7 @@ from accord.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from accord.config import Settings
 from accord.domain.routing.deadlines import DEFAULT_POLICY, DeadlinePolicy, policy_from_json
 from accord.errors import ConfigurationError, InvalidInputError
+from accord.services.agreement_reminders import ReminderService
 from accord.services.alerts import AlertService
 from accord.services.compliance import ComplianceService
 from accord.services.delivery import DeliveryWorker, WorkerSettings
@@ -57,6 +58,7 @@ class Node:
     worker: DeliveryWorker
     federation: FederationService
     compliance: ComplianceService
+    reminders: ReminderService
 
     def close(self) -> None:
         self.worker.close()
@@ -98,6 +100,14 @@ def build(
         uow, clock, writer, log, listeners=(router, responses), writes_for=keys.writes_for
     )
     alerts.when_committed(worker.wake)
+    compliance = ComplianceService(
+        uow,
+        clock,
+        writer,
+        log,
+        secretariat=settings.secretariat or None,
+        writes_for=keys.writes_for,
+    )
     node = Node(
         settings=settings,
         engine=engine,
@@ -119,12 +129,14 @@ def build(
             cosign=log.cosign,
             name=log.origin,
         ),
-        compliance=ComplianceService(
+        compliance=compliance,
+        reminders=ReminderService(
             uow,
             clock,
-            writer,
-            log,
+            compliance,
+            alerts,
             secretariat=settings.secretariat or None,
+            notice_days=settings.agreement_notice_days,
             writes_for=keys.writes_for,
         ),
     )

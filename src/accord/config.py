@@ -60,6 +60,8 @@ SETTINGS: dict[str, str] = {
     "all, a one-node region). In a federation each participant is written for by one node.",
     "federation_interval": "Seconds between pulls from every peer (default 5; 0: only on "
     "demand, POST /api/v1/peers/ID/pull).",
+    "agreement_notice_days": "Days before an agreement's review or sunset that the "
+    "secretariat's node announces it to the parties (default 30; 0: never).",
     "deadline_policy": "Path of a JSON file replacing the default acknowledgement/response "
     "deadlines and update cadence (format in docs/delivery.md).",
 }
@@ -74,6 +76,7 @@ _INT_SETTINGS = frozenset(
         "delivery_lease",
         "smtp_port",
         "federation_interval",
+        "agreement_notice_days",
     }
 )
 
@@ -109,6 +112,7 @@ class Settings:
     deadline_policy: str = ""
     authors: str = ""
     federation_interval: int = 5
+    agreement_notice_days: int = 30
 
     @property
     def author_set(self) -> frozenset[str]:
@@ -220,4 +224,6 @@ def _validated(settings: Settings) -> Settings:
         )
     if settings.max_document_bytes < 1024 or settings.max_batch_items < 1:
         raise ConfigurationError("max_document_bytes must be >= 1024 and max_batch_items >= 1")
+    if not 0 <= settings.agreement_notice_days <= 366:
+        raise ConfigurationError("agreement_notice_days must be from 0 (never) to 366")
     return replace(settings, sqlite_synchronous=synchronous)

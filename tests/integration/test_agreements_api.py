@@ -16,7 +16,7 @@ VIENNA = "vienna-document-2011"
 NOW = datetime.now(UTC)
 
 
-def _treaty(parties: list[str], version: int = 1, lead_days: int = 42) -> dict[str, Any]:
+def _treaty(parties: list[str] | str, version: int = 1, lead_days: int = 42) -> dict[str, Any]:
     """A small agreement: prior notification and a consultation deadline."""
     return {
         "name": "border-pact",
@@ -190,15 +190,17 @@ def test_compliance_is_for_parties_and_evidence_outside_scope_is_withheld(
         board = anonymous.get("/public/scoreboard").json()
     for outsider in ("LT:focal-point", "OBS:observer", "reporter", "anonymous"):
         assert seen[outsider].status_code == 404, outsider  # not even that it exists
-    ee = next(
-        v for v in seen["EE:analyst"].json()["verdicts"] if v["period"] == "activity/LV-QUIET"
-    )
+    (ee,) = (v for v in seen["EE:analyst"].json()["verdicts"] if v["participant"] == "LV")
     lv = next(
         v for v in seen["LV:analyst"].json()["verdicts"] if v["period"] == "activity/LV-QUIET"
     )
     assert ee["status"] == lv["status"] == "met"
-    assert ee["evidence"] == []  # RED for LV: EE's reader sees the verdict, not the record
+    # RED for LV: EE's reader sees that LV kept the duty, nothing the record tells.
+    assert ee["evidence"] == []
     assert ee["withheld"] == 1
+    assert ee["period"] is ee["arose_at"] is ee["due"] is ee["done_at"] is None
+    assert "LV-QUIET" not in seen["EE:analyst"].text
+    assert lv["arose_at"] is not None
     assert secret in lv["evidence"]
     assert "LV-QUIET" not in str(board)
     (pact,) = (b for b in board if b["agreement"] == "border-pact")
@@ -239,3 +241,42 @@ def _admin_reader() -> Any:
     from accord.domain.sharing import Reader
 
     return Reader(Role.ADMIN)
+
+
+def test_an_agreement_of_all_is_for_states_including_one_that_joins_later(
+    server: LiveServer, region: Region, node: Node
+) -> None:
+    with server.client(region.tokens["admin"]) as admin:
+        admin.post("/api/v1/agreements", json=_treaty("all")).raise_for_status()
+    url = "/api/v1/agreements/border-pact/compliance"
+    with server.client(region.tokens["OBS:observer"]) as observer:
+        assert observer.get(url).status_code == 404  # an organisation is no party
+    node.identity.add_participant("FI", "Finland", "state")
+    node.identity.add_user("fi-analyst", "analyst", "FI")
+    token = node.identity.issue_token("fi-analyst")["token"]
+    with server.client(token) as finland:
+        assert finland.get(url).status_code == 200
+        board = finland.get("/public/scoreboard").json()
+    (pact,) = (b for b in board if b["agreement"] == "border-pact")
+    assert {p["participant"] for p in pact["parties"]} == {"EE", "FI", "LT", "LV"}
+
+
+def test_agreements_are_public_and_what_show_gives_loads_back_unchanged(
+    server: LiveServer, region: Region
+) -> None:
+    with server.client(None) as anonymous:
+        shown = anonymous.get(f"/api/v1/agreements/{VIENNA}")
+        assert anonymous.get("/api/v1/agreements").status_code == 200
+        assert anonymous.get("/api/v1/calendar").status_code == 200
+    assert shown.status_code == 200
+    with server.client(region.tokens["admin"]) as admin:
+        first = admin.post("/api/v1/agreements", json=shown.json())
+        again = admin.post("/api/v1/agreements", json=first.json())
+        naive = admin.get(
+            f"/api/v1/agreements/{VIENNA}/compliance", params={"at": "2027-01-01T00:00:00"}
+        )
+    assert first.status_code == again.status_code == 201
+    assert again.json()["record_id"] == first.json()["record_id"]  # the same text: a no-op
+    assert naive.status_code == 422
+    assert naive.headers["content-type"] == "application/problem+json"
+    assert naive.json()["errors"][0]["location"] == "at"

@@ -8,18 +8,23 @@ notice — and answered with the flags the engine raises. Compliance is computed
 records written since the last one (position order), so a new record costs only the duties
 it touches; when the agreements change, the engine is rebuilt from the whole log.
 
-Who sees what: agreements are public. Verdicts of an agreement are for its parties (their
-focal points, analysts and observers), the secretariat and admins; a verdict's evidence
-is listed only where the reader may read the record, else withheld with its detail. The
-public scoreboard carries counts by status only.
+Who sees what: agreements are public (the text of a treaty is no secret). Verdicts of an
+agreement are for its parties (their focal points, analysts and observers; the parties of
+an agreement "of all" are the state participants), the secretariat and admins. A
+verdict's evidence is listed only where the reader may read the record; otherwise it is
+withheld together with what the duty's period and dates would tell of it. The public
+scoreboard carries counts by status only.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
+import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -33,10 +38,11 @@ from accord.domain.agreements.model import (
     builtin_agreements,
     parse_agreement,
 )
+from accord.domain.agreements.reminders import Reminder, due_reminders
 from accord.domain.agreements.verdicts import Verdict
 from accord.domain.identity import ISSUING_ROLES, Role
 from accord.domain.sharing import Reader, Scope, Tlp, may_read, scope_for_alert
-from accord.errors import ConflictError, NotFoundError, PermissionDeniedError
+from accord.errors import AccordError, ConflictError, NotFoundError, PermissionDeniedError
 from accord.services.compliance_facts import (
     AGREEMENT_RECORD_KIND,
     FACT_RECORD_KINDS,
@@ -46,8 +52,11 @@ from accord.services.log import LogService
 from accord.services.ports import Account, Clock, LoggedRecord, UnitOfWork, UnitOfWorkFactory
 from accord.services.records import RecordWriter
 
+logger = logging.getLogger(__name__)
 CATCH_UP_PAGE = 10_000
 _PUBLIC = Scope(Tlp.CLEAR, frozenset())
+_SHOWN_ONLY = frozenset({"record_id", "loaded"})
+_FROM_EVIDENCE = ("period", "arose_at", "due", "done_at")
 _VIEWING_ROLES = frozenset({Role.FOCAL_POINT, Role.ANALYST, Role.OBSERVER})
 
 
@@ -74,6 +83,7 @@ class ComplianceService:
         self._cursor = 0
         self._states: tuple[str, ...] = ()  # every state participant: the parties of "all"
         self._scopes: dict[str, tuple[Scope, str]] = {}  # fact record id -> (scope, author)
+        self._parsed: dict[str, Agreement] = {}  # agreement record id -> its agreement
 
     # ------------------------------------------------------------------ agreements
 
@@ -101,10 +111,12 @@ class ComplianceService:
         same text again is a no-op; a changed text needs a higher version."""
         if account.role is not Role.ADMIN or account.participant is None:
             raise PermissionDeniedError("agreements are loaded by an admin of a participant")
+        if isinstance(data, dict):  # what `show --json` adds, so its output loads back
+            data = {k: v for k, v in data.items() if k not in _SHOWN_ONLY}
         agreement = parse_agreement(data)
         body = agreement_to_json(agreement)
         with self._uow() as uow:
-            held = _latest(_agreement_records(uow)).get(agreement.name)
+            held = _latest(self._agreement_records(uow)).get(agreement.name)
             if held is not None:
                 same = agreement_to_json(held[0]) == body
                 if same:
@@ -132,7 +144,7 @@ class ComplianceService:
 
     def _loaded_agreements(self) -> dict[str, tuple[Agreement, str]]:
         with self._uow(readonly=True) as uow:
-            return _latest(_agreement_records(uow))
+            return _latest(self._agreement_records(uow))
 
     # --------------------------------------------------------------------- filings
 
@@ -234,6 +246,15 @@ class ComplianceService:
             entries = self._catch_up().calendar(self._clock.now(), horizon_days)
         return [_plain(e) for e in entries]
 
+    def due_reminders(self, notice_days: int) -> list[Reminder]:
+        """Reviews and sunsets within ``notice_days``, and lapses as recent: to announce."""
+        now = self._clock.now()
+        with self._lock:
+            engine = self._catch_up()
+            entries = engine.calendar(now, notice_days)
+            agreements = {a.name: a for a in engine.agreements()}
+        return due_reminders(entries, agreements, now.date(), notice_days)
+
     def scoreboard(self) -> list[dict[str, Any]]:
         """Per agreement and party, counts by status: public, nothing but numbers."""
         now = self._clock.now()
@@ -270,33 +291,55 @@ class ComplianceService:
     def _catch_up(self) -> ComplianceEngine:
         """The engine, fed every record written since it last looked (under the lock)."""
         with self._uow(readonly=True) as uow:
-            loaded = _latest(_agreement_records(uow))
+            loaded = _latest(self._agreement_records(uow))
             ids = tuple(sorted(record_id for _a, record_id in loaded.values()))
-            if self._engine is None or ids != self._loaded:
-                participants = uow.identity.list_participants()
-                self._states = tuple(p["code"] for p in participants if p["kind"] == "state")
+            participants = uow.identity.list_participants()
+            states = tuple(sorted(p["code"] for p in participants if p["kind"] == "state"))
+            if self._engine is None or ids != self._loaded or states != self._states:
+                # New agreements, or a new state (a party to every agreement "of all"):
+                # judged again from the whole log, as a rebuild would.
+                self._states = states
                 self._engine = ComplianceEngine([a for a, _ in loaded.values()], self._states)
                 self._loaded, self._cursor, self._scopes = ids, 0, {}
-            while True:
-                page = uow.records.since(self._cursor, FACT_RECORD_KINDS, CATCH_UP_PAGE)
-                for record in page:
-                    self._feed(uow, record)
-                if len(page) < CATCH_UP_PAGE:
-                    break
-        return self._engine
+            engine = self._engine
+            with paused_collector(self._cursor == 0) as read:
+                while True:
+                    page = uow.records.since(self._cursor, FACT_RECORD_KINDS, CATCH_UP_PAGE)
+                    engine.load(self._facts(uow, page))
+                    read.append(len(page))
+                    if len(page) < CATCH_UP_PAGE:
+                        break
+        return engine
 
-    def _feed(self, uow: UnitOfWork, record: LoggedRecord) -> None:
-        assert self._engine is not None
-        self._cursor = record.position
+    def _facts(self, uow: UnitOfWork, page: Sequence[LoggedRecord]) -> Iterator[Fact]:
+        """The facts ``page`` states, noting each one's scope and moving the cursor."""
 
         def alert_id(key: Any) -> str | None:
             found = uow.alerts.find_by_key(key)
             return found[0].record_id if found else None
 
-        facts: list[Fact] = facts_of(record, alert_id)
-        for fact in facts:
-            self._scopes[fact.record_id] = (record.scope, record.author)
-            self._engine.add(fact)
+        for record in page:
+            self._cursor = record.position
+            for fact in facts_of(record, alert_id):
+                self._scopes[fact.record_id] = (record.scope, record.author)
+                yield fact
+
+    def _agreement_records(self, uow: UnitOfWork) -> list[tuple[Agreement, str]]:
+        """Every agreement record, each parsed once per process (records never change)."""
+        out = []
+        for stored, _scope, _type, _original, body, _received in uow.records.of_kind(
+            AGREEMENT_RECORD_KIND
+        ):
+            parsed = self._parsed.get(stored.record_id)
+            if parsed is None:
+                try:
+                    parsed = parse_agreement(json.loads(body))
+                except (AccordError, ValueError) as exc:  # e.g. written by another version
+                    logger.warning("agreement record %s is not read: %s", stored.record_id, exc)
+                    continue
+                self._parsed[stored.record_id] = parsed
+            out.append((parsed, stored.record_id))
+        return out
 
     def _visible(self, reader: Reader, engine: ComplianceEngine, name: str) -> Agreement:
         """The agreement if the reader may see its verdicts; "not found" otherwise, so that
@@ -311,7 +354,7 @@ class ComplianceService:
             return True
         if reader.role not in _VIEWING_ROLES or reader.participant is None:
             return False
-        return agreement.parties is None or reader.participant in agreement.parties
+        return reader.participant in (agreement.parties or self._states)
 
     def _sees_everything(self, reader: Reader) -> bool:
         if reader.role is Role.ADMIN:
@@ -323,21 +366,32 @@ class ComplianceService:
         )
 
 
+@contextmanager
+def paused_collector(rebuilding: bool) -> Iterator[list[int]]:
+    """A rebuild makes millions of long-lived objects: collecting garbage among them as
+    they are made costs a sixth of the time and frees nothing (reading records makes no
+    cycles; what it drops, reference counting frees), so the collector waits; and after a
+    large one, what the engine holds is frozen out of later collections, which would only
+    walk it again. The caller appends how many records it read."""
+    read: list[int] = []
+    if not rebuilding or not gc.isenabled():
+        yield read
+        return
+    gc.disable()
+    try:
+        yield read
+    finally:
+        if sum(read) >= CATCH_UP_PAGE:
+            gc.freeze()  # first: enabled, the next allocation would walk it all once more
+        gc.enable()
+
+
 def _filer(account: Account) -> str:
     if account.role not in ISSUING_ROLES:
         raise PermissionDeniedError(f"a {account.role} may not file under agreements")
     if account.participant is None:
         raise PermissionDeniedError("filings are made for a participant; this account has none")
     return account.participant
-
-
-def _agreement_records(uow: UnitOfWork) -> list[tuple[Agreement, str]]:
-    out = []
-    for stored, _scope, _type, _original, body, _received in uow.records.of_kind(
-        AGREEMENT_RECORD_KIND
-    ):
-        out.append((parse_agreement(json.loads(body)), stored.record_id))
-    return out
 
 
 def _latest(items: Sequence[tuple[Agreement, str]]) -> dict[str, tuple[Agreement, str]]:
@@ -372,8 +426,13 @@ def _verdict_json(
     readable = [rid for rid in verdict.evidence if rid in scopes and may_read(reader, *scopes[rid])]
     out["evidence"] = readable
     if len(readable) < len(verdict.evidence):
+        # What names or dates the duty can come from those records (a notified activity's
+        # id and start, say): shown only with them. The status and lateness are the
+        # verdict itself, which every party to the agreement may know.
+        out.update(dict.fromkeys(_FROM_EVIDENCE))
         out["withheld"] = len(verdict.evidence) - len(readable)
-        out["detail"] = "evidence outside your scope is withheld"
+        out["withheld_fields"] = list(_FROM_EVIDENCE)
+        out["detail"] = "evidence outside your scope is withheld, with what it tells"
     return out
 
 

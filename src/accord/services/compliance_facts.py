@@ -2,7 +2,8 @@
 
 Filings (``filing.*``) say their fact outright. Early-warning traffic counts too: an alert
 is an ``AlertIssued`` by its author, to its audience; an acknowledgement — through the API
-or a CAP ``Ack`` — is an ``Acknowledged`` of the alert it names. A record that no longer
+or a CAP ``Ack`` — or a response decision (which acknowledges too, as delivery counts it)
+is an ``Acknowledged`` of the alert it names. A record that no longer
 parses (written by an older version, say) is skipped, never fatal: compliance is computed
 from what can be read.
 """
@@ -41,9 +42,7 @@ def facts_of(record: LoggedRecord, alert_id_of: AlertIdOf) -> list[Fact]:
                 data, record.record_id, record.author, record.created_at
             )
             return [fact]
-        if record.kind == RESPONSE_RECORD_KIND:
-            if data.get("kind") != "acknowledge":
-                return []
+        if record.kind == RESPONSE_RECORD_KIND:  # a decision acknowledges too, as in delivery
             return [
                 Acknowledged(record.record_id, record.author, record.created_at, str(data["alert"]))
             ]

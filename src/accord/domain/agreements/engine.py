@@ -17,7 +17,7 @@ or accelerated (see ``force``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -123,25 +123,38 @@ class ComplianceEngine:
     def add(self, fact: Fact) -> set[DutyKey]:
         """File ``fact``; the keys of the duties it may have changed. Renewals and
         accelerations change which duties apply, not any duty: they return no keys."""
+        keys: set[DutyKey] = set()
+        for shared in self._file(fact):
+            pairs = list(shared.rule.affected(fact))
+            for name, obligation in shared.names:
+                keys.update([_key(DutyKey, (name, obligation, p, s)) for p, s in pairs])
+        return keys
+
+    def load(self, facts: Iterable[Fact]) -> None:
+        """File many facts (a catch-up, a rebuild): as ``add`` does, without working out
+        which duties each one touched, which nobody asks of a bulk load."""
+        for fact in facts:
+            self._file(fact)
+
+    def _file(self, fact: Fact) -> tuple[_Shared, ...]:
+        """Index ``fact`` and let the rules that keep their own tallies record it; the
+        rules it concerns (none for a fact seen before, a renewal or an acceleration)."""
         if fact.record_id in self._seen:
-            return set()
+            return ()
         self._seen.add(fact.record_id)
         self._epoch += 1
         self._everyone.learn(fact.author)
         self._index.add(fact)
         if isinstance(fact, Renewal | Acceleration):
             self._scope_fact(fact)
-            return set()
+            return ()
         if isinstance(fact, Share | Exchange):
             self._ledger.add(fact)
-        keys: set[DutyKey] = set()
-        for shared in self._handlers_of(fact):
+        handlers = self._handlers_of(fact)
+        for shared in handlers:
             if shared.records:
                 shared.rule.record(fact)
-            pairs = list(shared.rule.affected(fact))
-            for name, obligation in shared.names:
-                keys.update([_key(DutyKey, (name, obligation, p, s)) for p, s in pairs])
-        return keys
+        return handlers
 
     def _handlers_of(self, fact: Fact) -> tuple[_Shared, ...]:
         route = (type(fact), getattr(fact, "kind", None))
@@ -170,8 +183,11 @@ class ComplianceEngine:
         the facts and their order decide (sort for display)."""
         names = [self._agreement(agreement).name] if agreement is not None else None
         cached = self._cached[1] if self._cached[0] == (self._epoch, now) else None
-        if cached is not None and participant is None:
-            return [v for name in names or cached for v in cached[name]]
+        if cached is not None:
+            every = [v for name in names or cached for v in cached[name]]
+            return (
+                every if participant is None else [v for v in every if v.participant == participant]
+            )
         judged = self._judge(now, names, participant)
         if names is None and participant is None:
             self._cached = ((self._epoch, now), judged)

@@ -47,13 +47,17 @@ class Incomplete:
 class _Reader:
     """Reads one filing's fields, collecting every problem rather than stopping at one."""
 
-    def __init__(self, data: Mapping[str, Any], allowed: set[str]) -> None:
+    def __init__(self, data: Mapping[str, Any], allowed: frozenset[str]) -> None:
         self.data = data
         self.problems: list[Problem] = []
         self.incomplete: list[Incomplete] = []
-        for key in data:
-            if key not in allowed | {"kind"}:
-                self.problems.append(Problem(f"/{key}", "UNKNOWN_FIELD", f"no field {key!r}"))
+        unknown = data.keys() - allowed
+        if unknown:
+            self.problems += [
+                Problem(f"/{key}", "UNKNOWN_FIELD", f"no field {key!r}")
+                for key in data
+                if key in unknown
+            ]
 
     def text(self, key: str, *, required: bool = True, default: str = "") -> str:
         value = self.data.get(key)
@@ -73,7 +77,9 @@ class _Reader:
         return value
 
     def codes(self, key: str) -> tuple[str, ...]:
-        value = self.data.get(key, [])
+        value = self.data.get(key)
+        if value is None:
+            return ()
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             self._bad(key, "must be a list of participant codes")
             return ()
@@ -130,7 +136,7 @@ class _Reader:
         value = self.data.get(key)
         if value is None:
             self.incomplete.append(
-                Incomplete(key, "no forces given: the notification is incomplete")
+                Incomplete(key, f"no forces given: the {self.data.get('kind')} is incomplete")
             )
             return Forces()
         if not isinstance(value, dict):
@@ -160,12 +166,12 @@ class _Reader:
 
 Parsed = tuple[Fact, list[Incomplete]]
 _Parser = Callable[[_Reader, str, str, datetime], Fact]
-_PARSERS: dict[str, tuple[set[str], _Parser]] = {}
+_PARSERS: dict[str, tuple[frozenset[str], _Parser]] = {}
 
 
 def _filing(kind: str, fields: set[str]) -> Callable[[_Parser], _Parser]:
     def register(parser: _Parser) -> _Parser:
-        _PARSERS[kind] = (fields, parser)
+        _PARSERS[kind] = (frozenset(fields | {"kind"}), parser)
         return parser
 
     return register

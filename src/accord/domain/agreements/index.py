@@ -10,6 +10,7 @@ time wins, ties broken by record id.
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -25,6 +26,7 @@ from accord.domain.agreements.facts import (
     Participation,
     Reply,
     Request,
+    Share,
 )
 from accord.domain.agreements.order import earliest
 from accord.domain.agreements.requestbook import RequestBook
@@ -41,6 +43,9 @@ class FactIndex:
         self._observed_long: dict[str, list[Observed]] = {}
         self.requests = RequestBook()
         self.exchanges: dict[tuple[str, str, int], Exchange] = {}  # (author, kind, period)
+        # (author, kind) -> (signed time, record id) of every share, in order: a period's
+        # shares are a slice of it, found by bisection, so one list serves every rule.
+        self.shares: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
         self.alerts: dict[str, AlertIssued] = {}
         self.acks: dict[tuple[str, str], Acknowledged] = {}  # (alert id, author)
         self.taking_part: dict[tuple[str, str], list[Participation]] = {}  # by activity
@@ -55,6 +60,7 @@ class FactIndex:
             Request: self.requests.add_request,
             Reply: self.requests.add_reply,
             Exchange: self._exchange,
+            Share: self._share,
             AlertIssued: self._alert,
             Acknowledged: self._ack,
             Participation: self._participation,
@@ -92,6 +98,16 @@ class FactIndex:
         held = self.exchanges.get(key)
         if held is None or earliest(fact) < earliest(held):
             self.exchanges[key] = fact
+
+    def _share(self, fact: Share) -> None:
+        held = self.shares.get((fact.author, fact.kind))
+        mark = (fact.at, fact.record_id)
+        if held is None:
+            self.shares[(fact.author, fact.kind)] = [mark]
+        elif held[-1] < mark:  # the usual case: shares come in the order they were made
+            held.append(mark)
+        else:
+            insort(held, mark)
 
     def _alert(self, fact: AlertIssued) -> None:
         self.alerts[fact.record_id] = fact

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Request
 
 from accord.entrypoints.api.auth import AdminAccount, CurrentAccount, CurrentReader, node_of
+from accord.errors import InvalidInputError, Problem
 
 router = APIRouter(tags=["agreements"])
 Name = Annotated[
@@ -26,13 +27,13 @@ _NOTIFICATION_EXAMPLE = {
 }
 
 
-@router.get("/api/v1/agreements", summary="Agreements loaded here, and the built-in ones")
-def list_agreements(request: Request, _account: CurrentAccount) -> list[dict[str, Any]]:
+@router.get("/api/v1/agreements", summary="Public: agreements loaded here, and the built-in ones")
+def list_agreements(request: Request) -> list[dict[str, Any]]:
     return node_of(request).compliance.agreements()
 
 
-@router.get("/api/v1/agreements/{name}", summary="One agreement, with every figure's source")
-def show_agreement(request: Request, name: Name, _account: CurrentAccount) -> dict[str, Any]:
+@router.get("/api/v1/agreements/{name}", summary="Public: one agreement, every figure's source")
+def show_agreement(request: Request, name: Name) -> dict[str, Any]:
     return node_of(request).compliance.agreement(name)
 
 
@@ -71,8 +72,15 @@ def compliance(
     name: Name,
     reader: CurrentReader,
     participant: Participant = None,
-    at: Annotated[datetime | None, Query(description="Judge as of this time")] = None,
+    at: Annotated[
+        datetime | None, Query(description="Judge as of this time (with its UTC offset)")
+    ] = None,
 ) -> dict[str, Any]:
+    if at is not None and at.tzinfo is None:
+        raise InvalidInputError(
+            "the time has no UTC offset",
+            [Problem("at", "NO_OFFSET", "give the offset, e.g. 2027-01-01T00:00:00+00:00")],
+        )
     return node_of(request).compliance.compliance(reader, name, participant=participant, at=at)
 
 
@@ -92,10 +100,9 @@ def reciprocity(request: Request, reader: CurrentReader) -> list[dict[str, Any]]
     return node_of(request).compliance.reciprocity(reader)
 
 
-@router.get("/api/v1/calendar", summary="Upcoming reviews and sunsets; lapsed agreements")
+@router.get("/api/v1/calendar", summary="Public: upcoming reviews and sunsets; lapses")
 def calendar(
     request: Request,
-    _account: CurrentAccount,
     days: Annotated[int, Query(ge=1, le=3660)] = 90,
 ) -> list[dict[str, Any]]:
     return node_of(request).compliance.calendar(days)

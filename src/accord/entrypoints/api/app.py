@@ -42,6 +42,7 @@ def create_app(node: Node) -> FastAPI:
         refresher = asyncio.create_task(_refresh_checkpoints(node))
         streaming = asyncio.create_task(hub.run())
         replicating = asyncio.create_task(_replicate(node))
+        reminding = asyncio.create_task(_remind(node))
         stop = threading.Event()
         worker = None
         if node.settings.worker == "in-process":
@@ -55,6 +56,7 @@ def create_app(node: Node) -> FastAPI:
         refresher.cancel()
         streaming.cancel()
         replicating.cancel()
+        reminding.cancel()
         if worker is not None:
             await asyncio.to_thread(worker.join, 30)
 
@@ -114,6 +116,19 @@ async def _refresh_checkpoints(node: Node) -> None:
             await run_in_threadpool(node.log.ensure_checkpoint, max_age_seconds=interval)
         except Exception:  # a failed refresh must not stop the next one
             logger.exception("could not refresh the log checkpoint")
+
+
+async def _remind(node: Node) -> None:
+    """Announce agreements' reviews and sunsets as they come within notice (a no-op on
+    nodes that do not write the secretariat's records)."""
+    if not node.reminders.enabled:
+        return
+    while True:
+        try:
+            await run_in_threadpool(node.reminders.tick)
+        except Exception:  # a failed round must not stop the next one
+            logger.exception("could not issue agreement reminders; trying again")
+        await asyncio.sleep(60)
 
 
 async def _replicate(node: Node) -> None:

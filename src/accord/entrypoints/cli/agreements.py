@@ -103,6 +103,24 @@ def agreement_show(
     typer.echo(_describe(shown))
 
 
+@agreement.command("remind")
+@reports_errors
+def agreement_remind(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Announce reviews and sunsets now due (the node does it by itself while serving)."""
+    with node_for(data_dir, database_url) as node:
+        if not node.reminders.enabled:
+            typer.echo(
+                "this node issues no reminders: set ACCORD_SECRETARIAT to a participant it "
+                "writes for, and ACCORD_AGREEMENT_NOTICE_DAYS above 0"
+            )
+            raise typer.Exit(1)
+        issued = node.reminders.issue_due()
+    for key in issued:
+        typer.echo(f"issued {key}")
+    if not issued:
+        typer.echo("nothing due that was not announced already")
+
+
 def _describe(doc: dict[str, Any]) -> str:
     sunset = doc.get("sunset") or "none"
     lines = [

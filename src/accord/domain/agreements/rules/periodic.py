@@ -14,6 +14,7 @@ that files nothing still has its duties listed, and missed.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 
@@ -82,21 +83,10 @@ class PeriodicSharing(_Periodic):
         super().__init__(params, scope)
         self._kind = params.text("kind")
         self._step = timedelta(days=params.number("every_days"))
-        # (author, period number) -> (count, earliest share's time and record id)
-        self._held: dict[tuple[str, int], tuple[int, datetime, str]] = {}
+        self._labels: dict[int, str] = {}  # period number -> its first day, ISO 8601
 
     def routes(self) -> Iterable[tuple[type[Fact], str | None]]:
         return [(Share, self._kind)]
-
-    def record(self, fact: Fact) -> None:
-        number = (fact.at - self.scope.starts) // self._step
-        if number < 0:
-            return
-        key = (fact.author, number)
-        count, at, record_id = self._held.get(key, (0, fact.at, fact.record_id))
-        if (fact.at, fact.record_id) < (at, record_id):
-            at, record_id = fact.at, fact.record_id
-        self._held[key] = (count + 1, at, record_id)
 
     def affected(self, fact: Fact) -> Affected:
         number = (fact.at - self.scope.starts) // self._step
@@ -116,16 +106,24 @@ class PeriodicSharing(_Periodic):
         return self._duty(participant, number) if number >= 0 and not rest else None
 
     def _label(self, number: int) -> str:
-        return (self.scope.starts + number * self._step).date().isoformat()
+        label = self._labels.get(number)
+        if label is None:  # shares come by the thousand per period: format it once
+            label = (self.scope.starts + number * self._step).date().isoformat()
+            self._labels[number] = label
+        return label
 
     def _duty(self, party: str, number: int) -> Duty:
         start = self.scope.starts + number * self._step
-        count, at, record_id = self._held.get((party, number), (0, None, None))
+        end = start + self._step
+        shares = self.scope.index.shares.get((party, self._kind), ())
+        first = bisect_left(shares, (start,))  # (start,) sorts before every (start, id)
+        count = bisect_left(shares, (end,), first) - first
+        at, record_id = shares[first] if count else (None, None)
         return Duty(
             participant=party,
             subject=start.date().isoformat(),
             arose_at=start,
-            due=start + self._step,
+            due=end,
             done_at=at,
             evidence=(record_id,) if record_id is not None else (),
             detail=f"{count} {self._kind} share{'' if count == 1 else 's'}",
