@@ -17,6 +17,7 @@ from accord.adapters.clock import SystemClock
 from accord.adapters.federation.client import HttpPeerClient
 from accord.adapters.federation.signatures import RequestSigner, SignedAuth
 from accord.adapters.keystore import FileKeystore
+from accord.adapters.passwords import Argon2PasswordHasher
 from accord.adapters.sql import migrate
 from accord.adapters.sql.engine import make_engine
 from accord.adapters.sql.legacy import sign_legacy_records
@@ -39,6 +40,7 @@ from accord.services.ports import Clock
 from accord.services.records import RecordWriter
 from accord.services.responses import ResponseService
 from accord.services.routing import Router
+from accord.services.sessions import SessionService
 from accord.services.subscriptions import SubscriptionService
 
 
@@ -59,6 +61,7 @@ class Node:
     federation: FederationService
     compliance: ComplianceService
     reminders: ReminderService
+    sessions: SessionService
 
     def close(self) -> None:
         self.worker.close()
@@ -139,6 +142,7 @@ def build(
             notice_days=settings.agreement_notice_days,
             writes_for=keys.writes_for,
         ),
+        sessions=SessionService(uow, clock, Argon2PasswordHasher()),
     )
     log.more_witnesses = node.federation.peer_witnesses
     if migrate_schema:

@@ -1,12 +1,13 @@
-"""Seeds a node with the demo region and writes ``demo.json`` (URL and tokens).
+"""Seeds a node with the demo region and writes ``demo.json`` (URL, tokens, passwords).
 
-Seeding runs once per data directory; every run issues a fresh admin token, because tokens
-are shown once and never stored.
+Seeding runs once per data directory; every run issues fresh tokens and console passwords,
+because they are shown once and only their hashes are stored.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from accord.errors import AccordError
 from accord.services.alerts import IncomingAlert
 
 DEMO_USERS = ("focal", "analyst")
+CONSOLE_USER = "ee-focal"  # the account `accord demo` prints for the web console
 # Seeding happens "earlier", so the demo's unanswered alert is past its deadlines (15 min
 # to acknowledge: re-notified at 15, focal points at 30, secretariat at 45) when the node
 # starts: two steps fire at once, the third five minutes later.
@@ -66,18 +68,33 @@ def prepare_demo(settings: Settings, inbox: str = INBOX) -> dict[str, Any]:
             "observer": node.identity.issue_token("observer", "demo")["token"],
             "reporter": node.identity.issue_token("reporter", "demo")["token"],
         }
+        passwords = set_demo_passwords(node)
     finally:
         node.close()
     info = {
         "url": settings.resolved_public_url,
         "admin_token": tokens["admin"],
         "tokens": tokens,
+        "console": {
+            "url": f"{settings.resolved_public_url.rstrip('/')}/signin",
+            "username": CONSOLE_USER,
+            "password": passwords[CONSOLE_USER],
+        },
+        "passwords": passwords,
         "webhook_secrets": secrets,
         "inbox": inbox,
         "demo_json": str(path.resolve()),
     }
     write_demo_json(path, info)
     return info
+
+
+def set_demo_passwords(node: Node) -> dict[str, str]:
+    """A fresh console password for every demo user (like the tokens, new on every run)."""
+    passwords = {user["username"]: secrets.token_urlsafe(12) for user in node.identity.list_users()}
+    for username, password in passwords.items():
+        node.sessions.set_password(username, password)
+    return passwords
 
 
 def seed(node: Node, set_back: SetBack = lambda _ago: None) -> int:

@@ -138,6 +138,33 @@ class SqlIdentityRepository:
             return None
         return Account(row[0], row[1], Role(row[2]), row[3])
 
+    def set_password_hash(self, username: str, password_hash: str | None) -> int:
+        """Set (None: remove) a user's password hash; returns the user's id."""
+        user_id = self._db.execute(select(users.c.id).where(users.c.username == username)).scalar()
+        if user_id is None:
+            raise NotFoundError(f"no user {username!r}")
+        self._db.execute(
+            update(users).where(users.c.id == user_id).values(password_hash=password_hash)
+        )
+        return int(user_id)
+
+    def find_password(self, username: str) -> tuple[Account, str | None] | None:
+        query = (
+            select(
+                users.c.id,
+                users.c.username,
+                users.c.role,
+                participants.c.code,
+                users.c.password_hash,
+            )
+            .outerjoin(participants, participants.c.id == users.c.participant_id)
+            .where(users.c.username == username)
+        )
+        row = self._db.execute(query).first()
+        if row is None:
+            return None
+        return Account(row[0], row[1], Role(row[2]), row[3]), row[4]
+
     def _participant_id(self, code: str) -> int:
         found = self._db.execute(
             select(participants.c.id).where(participants.c.code == code)

@@ -64,6 +64,30 @@ users = Table(
     Column("participant_id", Integer, ForeignKey("participants.id"), nullable=True),
     Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=True),
     Column("created_at", Instant, nullable=False),
+    # Argon2id (PHC string); None: the user cannot sign in to the web console.
+    Column("password_hash", String(255), nullable=True),
+)
+
+# Console sessions: the cookie's token is kept only as its SHA-256, beside the session's
+# CSRF token (the synchronizer token its forms carry).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("expires_at", Instant, nullable=False),
+    Index("ix_web_sessions_user_id", "user_id"),
+)
+
+# Failed sign-ins per key ("user:NAME", "address:IP"), which set the throttle's back-off.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failed_at", Instant, nullable=False),
 )
 
 api_tokens = Table(

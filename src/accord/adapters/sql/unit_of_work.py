@@ -18,6 +18,7 @@ from accord.adapters.sql.log import SqlLogRepository
 from accord.adapters.sql.peers import SqlPeerRepository
 from accord.adapters.sql.records import SqlRecordRepository
 from accord.adapters.sql.responses import SqlResponseRepository
+from accord.adapters.sql.sessions import SqlSessionRepository
 from accord.adapters.sql.subscriptions import SqlSubscriptionRepository
 from accord.errors import ConflictError, InvalidInputError, Problem
 
@@ -33,6 +34,7 @@ class SqlUnitOfWork:
         self.deliveries = SqlDeliveryRepository(connection)
         self.responses = SqlResponseRepository(connection)
         self.peers = SqlPeerRepository(connection)
+        self.sessions = SqlSessionRepository(connection)
 
 
 class SqlUnitOfWorkFactory:

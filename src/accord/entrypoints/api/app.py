@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 import accord
 from accord.adapters.federation.signatures import RequestVerifier
 from accord.bootstrap import Node
+from accord.entrypoints import web
 from accord.entrypoints.api import (
     admin,
     agreements,
@@ -87,6 +88,7 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(stream.router)
     app.include_router(federation.router)
     app.include_router(agreements.router)
+    web.install(app)
 
     @app.get("/api/v1/node", tags=["node"])
     def about() -> dict[str, Any]:

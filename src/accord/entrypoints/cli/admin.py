@@ -7,6 +7,7 @@ the same way the admin API does over HTTP.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -120,6 +121,34 @@ def user_add(
 def user_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     with node_for(data_dir, database_url) as node:
         _print(node.identity.list_users())
+
+
+@user.command("password")
+@reports_errors
+def user_password(
+    username: str,
+    password_file: Annotated[
+        Path | None,
+        typer.Option(help="Read the password from this file's first line, not standard input."),
+    ] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Set USERNAME's web console password (first line of standard input or --password-file;
+    at least 12 characters). Their open console sessions end."""
+    password = _read_password(password_file)
+    with node_for(data_dir, database_url) as node:
+        node.sessions.set_password(username, password)
+    typer.echo(f"password set for {username}")
+
+
+def _read_password(path: Path | None) -> str:
+    try:
+        text = path.read_text(encoding="utf-8") if path is not None else sys.stdin.readline()
+    except (OSError, UnicodeError) as exc:
+        raise InvalidInputError(f"cannot read the password: {exc}") from exc
+    lines = text.splitlines()
+    return lines[0] if lines else ""
 
 
 @token.command("issue")

@@ -121,7 +121,8 @@ def demo(
         int, typer.Option(help="2-5: a federation, one node per state, on consecutive ports.")
     ] = 1,
 ) -> None:
-    """Start a node seeded with a demo region; prints its URL and an admin token."""
+    """Start a node seeded with a demo region; prints its URL, an admin token and a web
+    console account."""
     if nodes > 1:
         _federation_demo(nodes, port, data_dir, seed_only)
         return
@@ -134,6 +135,9 @@ def demo(
     info = prepare_demo(settings, inbox=f"http://127.0.0.1:{inbox_port}")
     typer.echo(f"Accord demo node: {info['url']}")
     typer.echo(f"Admin token:      {info['admin_token']}")
+    console = info["console"]
+    typer.echo(f"Web console:      {console['url']} as {console['username']}")
+    typer.echo(f"                  password {console['password']}")
     typer.echo(f"Written to:       {info['demo_json']}")
     typer.echo(f"Deliveries go to: {info['inbox']} (run `accord inbox` to watch them)")
     sys.stdout.flush()

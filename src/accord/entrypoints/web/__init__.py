@@ -1,0 +1,29 @@
+"""The web face of a node: the public portal (``/``) and the signed-in console (``/console``).
+
+Pages are rendered on the server with Jinja2 (autoescaped), styled and enhanced by the
+package's own CSS and JavaScript under ``/static``; nothing is loaded from elsewhere and
+every page carries a strict Content-Security-Policy (docs/web.md).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from accord.entrypoints.web import console, portal, signin
+from accord.entrypoints.web.rendering import make_templates
+from accord.entrypoints.web.security import SecurityHeaders
+
+
+def install(app: FastAPI) -> None:
+    """Add the portal, the console and their static files to ``app``."""
+    app.state.templates = make_templates()
+    app.include_router(portal.router)
+    app.include_router(signin.router)
+    app.include_router(console.router)
+    app.mount(
+        "/static",
+        StaticFiles(packages=[("accord.entrypoints.web", "static")]),
+        name="static",
+    )
+    app.add_middleware(SecurityHeaders)

@@ -1,0 +1,116 @@
+"""The signed-in console. ``/console`` is the situation view: the alerts the user may read
+(the API's scope checks, through the same Account), on the map and in a list, filtered by
+category, severity, urgency and TLP from a GET form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from accord.domain.alerts.cap import CATEGORIES, SEVERITIES, SEVERITY_RANK, URGENCIES, URGENCY_RANK
+from accord.domain.sharing import Tlp
+from accord.entrypoints.api import alert_query
+from accord.entrypoints.web.maps import situation_map
+from accord.entrypoints.web.rendering import node_of, render
+from accord.entrypoints.web.signin import current_session
+from accord.entrypoints.web.summaries import summarise
+from accord.errors import NotFoundError, Problem
+from accord.services.ports import AlertQuery
+
+router = APIRouter(include_in_schema=False)
+SITUATION_SIZE = 200
+TLPS = tuple(level.value for level in Tlp)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    category: str
+    severity: str
+    urgency: str
+    tlp: str
+
+    def query(self, problems: list[Problem]) -> AlertQuery:
+        categories = [self.category] if self.category else []
+        return AlertQuery(
+            categories=tuple(alert_query.members(categories, CATEGORIES, "category", problems)),
+            min_severity_rank=alert_query.rank(
+                self.severity or None, SEVERITY_RANK, "severity", problems
+            ),
+            min_urgency_rank=alert_query.rank(
+                self.urgency or None, URGENCY_RANK, "urgency", problems
+            ),
+            limit=SITUATION_SIZE,
+        )
+
+
+@router.get("/console", response_class=HTMLResponse)
+def situation(
+    request: Request, category: str = "", severity: str = "", urgency: str = "", tlp: str = ""
+) -> Response:
+    session = current_session(request)
+    if session is None:
+        return RedirectResponse("/signin?next=/console", status_code=303)
+    node = node_of(request)
+    filters = Filters(category, severity, urgency, tlp)
+    problems: list[Problem] = []
+    query = filters.query(problems)
+    if tlp and tlp not in TLPS:
+        problems.append(Problem("tlp", "INVALID_VALUE", f"tlp must be one of {', '.join(TLPS)}"))
+    views = [] if problems else node.alerts.search(session.account.reader, query)
+    alerts = [
+        summarise(view, node.alerts.thread_state(view))
+        for view in views
+        if not tlp or view.row.scope.tlp.value == tlp
+    ]
+    return render(
+        request,
+        "console/situation.html",
+        {
+            "alerts": alerts,
+            "map": situation_map(alerts),
+            "filters": filters,
+            "problems": problems,
+            "choices": {
+                "category": CATEGORIES,
+                "severity": SEVERITIES,
+                "urgency": URGENCIES,
+                "tlp": TLPS,
+            },
+        },
+        session=session,
+        status_code=400 if problems else 200,
+    )
+
+
+@router.get("/console/alerts/{record_id}", response_class=HTMLResponse)
+def console_alert(request: Request, record_id: str) -> Response:
+    session = current_session(request)
+    if session is None:
+        return RedirectResponse("/signin?next=/console", status_code=303)
+    node = node_of(request)
+    try:
+        view = node.alerts.get(session.account.reader, record_id[:128])
+    except NotFoundError:
+        return render(
+            request,
+            "error.html",
+            {"title": "No such alert", "message": "There is no alert here that you may read."},
+            session=session,
+            status_code=404,
+        )
+    alert = summarise(view, node.alerts.thread_state(view))
+    return render(
+        request,
+        "portal/alert.html",
+        {
+            "alert": alert,
+            "map": situation_map([alert], live_only=False),
+            "back_href": "/console",
+            "back_label": "Situation",
+            "link_prefix": "/console/alerts/",
+        },
+        session=session,
+    )
