@@ -79,7 +79,17 @@ class Tab:
         self.errors: list[str] = []
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url}"))
+        self.page.on("requestfailed", self._request_failed)
+
+    def _request_failed(self, request: Any) -> None:
+        if _failed(request):
+            self.errors.append(f"failed: {request.url}")
 
     def close(self) -> None:
         self.context.close()
+
+
+def _failed(request: Any) -> bool:
+    """Whether a failed request is an error: a live event stream (the situation page's)
+    is cut by design when its page navigates away, and that is not one."""
+    return not (request.resource_type == "eventsource" and "ERR_ABORTED" in (request.failure or ""))

@@ -47,6 +47,14 @@ class Created:
     secrets: dict[int, str]
 
 
+@dataclass(frozen=True, slots=True)
+class EndpointHealth:
+    """How an endpoint's deliveries went: counts by state and the newest few."""
+
+    counts: dict[str, int]
+    recent: list[DeliveryRow]
+
+
 class SubscriptionService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, *, email_enabled: bool) -> None:
         self._uow = uow
@@ -176,6 +184,17 @@ class SubscriptionService:
         if row is None:
             raise NotFoundError("no such feed")
         return row
+
+    def health(
+        self, account: Account, subscription_id: int, recent: int = 5
+    ) -> dict[int, EndpointHealth]:
+        """Each endpoint's delivery health, for the subscription's owner (or an admin)."""
+        with self._uow(readonly=True) as uow:
+            row = self._owned(uow, account, subscription_id)
+            return {
+                e.id: EndpointHealth(*uow.deliveries.of_endpoint(e.id, recent))
+                for e in row.endpoints
+            }
 
     def outbox(
         self, *, state: str | None, endpoint_id: int | None, after_id: int | None, limit: int

@@ -263,6 +263,17 @@ class SqlDeliveryRepository:
             query = query.where(deliveries.c.id > after_id)
         return self._with_history(list(self._db.execute(query)))
 
+    def of_endpoint(self, endpoint_id: int, limit: int) -> tuple[dict[str, int], list[DeliveryRow]]:
+        """An endpoint's delivery counts by state, and its newest ``limit`` deliveries."""
+        counted = self._db.execute(
+            select(deliveries.c.state, func.count())
+            .where(deliveries.c.endpoint_id == endpoint_id)
+            .group_by(deliveries.c.state)
+        )
+        newest = _DELIVERIES.where(deliveries.c.endpoint_id == endpoint_id)
+        rows = self._db.execute(newest.order_by(deliveries.c.id.desc()).limit(limit))
+        return {row[0]: int(row[1]) for row in counted}, self._with_history(list(rows))
+
     def get(self, delivery_id: int) -> DeliveryRow | None:
         rows = list(self._db.execute(_DELIVERIES.where(deliveries.c.id == delivery_id)))
         found = self._with_history(rows)

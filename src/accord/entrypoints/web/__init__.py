@@ -10,7 +10,18 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from accord.entrypoints.web import console, portal, signin
+from accord.entrypoints.web import (
+    admin,
+    agreements,
+    alert_detail,
+    compose,
+    console,
+    log,
+    portal,
+    signin,
+    subscriptions,
+)
+from accord.entrypoints.web.languages import load_catalogues
 from accord.entrypoints.web.rendering import make_templates
 from accord.entrypoints.web.security import SecurityHeaders
 
@@ -18,9 +29,16 @@ from accord.entrypoints.web.security import SecurityHeaders
 def install(app: FastAPI) -> None:
     """Add the portal, the console and their static files to ``app``."""
     app.state.templates = make_templates()
+    app.state.catalogues = load_catalogues()
     app.include_router(portal.router)
     app.include_router(signin.router)
     app.include_router(console.router)
+    app.include_router(compose.router)
+    app.include_router(alert_detail.router)
+    app.include_router(admin.router)
+    app.include_router(subscriptions.router)
+    app.include_router(agreements.router)
+    app.include_router(log.router)
     app.mount(
         "/static",
         StaticFiles(packages=[("accord.entrypoints.web", "static")]),

@@ -17,7 +17,7 @@ from accord.entrypoints.web.maps import situation_map
 from accord.entrypoints.web.rendering import node_of, render
 from accord.entrypoints.web.signin import current_session
 from accord.entrypoints.web.summaries import summarise
-from accord.errors import NotFoundError, Problem
+from accord.errors import Problem
 from accord.services.ports import AlertQuery
 
 router = APIRouter(include_in_schema=False)
@@ -82,35 +82,4 @@ def situation(
         },
         session=session,
         status_code=400 if problems else 200,
-    )
-
-
-@router.get("/console/alerts/{record_id}", response_class=HTMLResponse)
-def console_alert(request: Request, record_id: str) -> Response:
-    session = current_session(request)
-    if session is None:
-        return RedirectResponse("/signin?next=/console", status_code=303)
-    node = node_of(request)
-    try:
-        view = node.alerts.get(session.account.reader, record_id[:128])
-    except NotFoundError:
-        return render(
-            request,
-            "error.html",
-            {"title": "No such alert", "message": "There is no alert here that you may read."},
-            session=session,
-            status_code=404,
-        )
-    alert = summarise(view, node.alerts.thread_state(view))
-    return render(
-        request,
-        "portal/alert.html",
-        {
-            "alert": alert,
-            "map": situation_map([alert], live_only=False),
-            "back_href": "/console",
-            "back_label": "Situation",
-            "link_prefix": "/console/alerts/",
-        },
-        session=session,
     )

@@ -88,8 +88,8 @@ def situation_map(alerts: Sequence[AlertSummary], *, live_only: bool = True) -> 
     return SituationMap(
         width=WIDTH,
         height=projection.height,
-        land=_land(bbox),
-        graticule=_graticule(projection),
+        land=land_paths(bbox),
+        graticule=graticule_paths(projection),
         shapes=tuple(
             MapShape(
                 alert.record_id,
@@ -150,7 +150,7 @@ def _area_of(alert: AlertSummary) -> BaseGeometry | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _land(bbox: BBox) -> tuple[str, ...]:
+def land_paths(bbox: BBox) -> tuple[str, ...]:
     projection = Projection(bbox)
     tolerance = (bbox[2] - bbox[0]) / WIDTH  # about a pixel
     paths = (
@@ -160,7 +160,7 @@ def _land(bbox: BBox) -> tuple[str, ...]:
     return tuple(path for path in paths if path)
 
 
-def _graticule(projection: Projection) -> tuple[str, ...]:
+def graticule_paths(projection: Projection) -> tuple[str, ...]:
     min_lon, min_lat, max_lon, max_lat = projection.bbox
     step = next((s for s in _GRATICULE_STEPS if (max_lon - min_lon) / s <= 8), 30)
     lines = []

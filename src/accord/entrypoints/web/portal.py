@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from accord.domain.sharing import ANONYMOUS
 from accord.entrypoints.web.maps import situation_map
-from accord.entrypoints.web.rendering import node_of, render
+from accord.entrypoints.web.rendering import gettext_for, node_of, render
 from accord.entrypoints.web.signin import current_session
 from accord.entrypoints.web.summaries import summarise
 from accord.errors import NotFoundError
@@ -42,10 +42,11 @@ def public_alert(request: Request, record_id: str) -> HTMLResponse:
     try:
         view = node.alerts.get(ANONYMOUS, record_id[:128])
     except NotFoundError:
+        _ = gettext_for(request)
         return render(
             request,
             "error.html",
-            {"title": "No such public alert", "message": "There is no public alert here."},
+            {"title": _("No such public alert"), "message": _("There is no public alert here.")},
             session=session,
             status_code=404,
         )

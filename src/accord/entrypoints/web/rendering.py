@@ -1,15 +1,20 @@
-"""Jinja2 set up for the web pages (autoescaping everything), and rendering one page."""
+"""Jinja2 set up for the web pages (autoescaping everything, translating through Babel
+catalogues), and rendering one page in the language its reader chose."""
 
 from __future__ import annotations
 
+import gettext
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 
 from accord.bootstrap import Node
+from accord.entrypoints.web import languages, security
 from accord.services.session_ports import WebSession
 
 
@@ -20,9 +25,18 @@ def make_templates() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
     environment.filters["when"] = _when
+    # New-style gettext: {{ _("… %(name)s", name=x) }} escapes x; the catalogue is the page's.
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True
+    )
     return environment
+
+
+# Pages that are translated (docs/web.md); the console's own pages are English for now.
+TRANSLATED = ("base.html", "error.html", "signin.html", "portal/")
 
 
 def node_of(request: Request) -> Node:
@@ -41,16 +55,60 @@ def render(
     """The page ``template`` with ``context``, the node's name and who is signed in.
     Pages for a signed-in user are never stored by caches."""
     templates: Environment = request.app.state.templates
+    translated = template.startswith(TRANSLATED) and not request.url.path.startswith("/console")
+    lang = page_language(request) if translated else languages.DEFAULT_LANGUAGE
     html = templates.get_template(template).render(
         node_name=node_of(request).settings.node_name,
         session=session,
         path=request.url.path,
+        page_lang=lang,
+        page_catalogue=catalogue(request, lang),
+        language_choices=languages.LANGUAGES if translated else {},
         **context,
     )
     response = HTMLResponse(html, status_code=status_code)
+    response.headers["content-language"] = lang
+    if translated:
+        response.headers["vary"] = "Accept-Language, Cookie"
+        if request.query_params.get("lang") == lang:  # the switch was used: remember it
+            security.set_cookie(response, request, languages.LANGUAGE_COOKIE, lang, ONE_YEAR_S)
     if session is not None or request.url.path.startswith(("/console", "/signin")):
         response.headers["cache-control"] = "no-store"
     return response
+
+
+ONE_YEAR_S = 365 * 24 * 3600
+
+
+def page_language(request: Request) -> str:
+    """The reader's language on a translated page; the console's pages are English."""
+    if request.url.path.startswith("/console"):
+        return languages.DEFAULT_LANGUAGE
+    return languages.chosen_language(request)
+
+
+def gettext_for(request: Request) -> Callable[[str], str]:
+    """``gettext`` in the page's language, for text the code hands to a translated page
+    (mark it ``_("…")`` so that extraction finds it)."""
+    return catalogue(request, page_language(request)).gettext
+
+
+def catalogue(request: Request, lang: str) -> gettext.NullTranslations:
+    """The translations into ``lang`` loaded at start-up (web.install)."""
+    catalogues: dict[str, gettext.NullTranslations] = getattr(request.app.state, "catalogues", {})
+    return catalogues.get(lang) or gettext.NullTranslations()
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    page: gettext.NullTranslations = context.get("page_catalogue") or gettext.NullTranslations()
+    return page.gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    page: gettext.NullTranslations = context.get("page_catalogue") or gettext.NullTranslations()
+    return page.ngettext(singular, plural, n)
 
 
 def _when(value: str | datetime | None) -> str:

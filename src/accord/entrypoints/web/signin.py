@@ -16,9 +16,9 @@ from starlette.concurrency import run_in_threadpool
 
 from accord.domain.signin import new_csrf_token
 from accord.entrypoints.web import security
-from accord.entrypoints.web.rendering import node_of, render
+from accord.entrypoints.web.rendering import gettext_for, node_of, render
 from accord.services.session_ports import WebSession
-from accord.services.sessions import Refused, SignedIn
+from accord.services.sessions import WRONG_CREDENTIALS, Refused, SignedIn
 
 router = APIRouter(include_in_schema=False)
 SIGNIN_FORM_AGE_S = 3600
@@ -47,13 +47,15 @@ async def signin(request: Request) -> Response:
     form = await security.read_form(request)
     target = security.local_path(form.get("next"))
     expected = request.cookies.get(security.SIGNIN_COOKIE)
+    _ = gettext_for(request)
     if not security.form_is_genuine(request, expected, form):
         return _form(
             request,
             target,
             {
-                "error": "The sign-in form had expired or did not come from this site. "
-                "Please try again."
+                "error": _(
+                    "The sign-in form had expired or did not come from this site. Please try again."
+                )
             },
             status_code=403,
         )
@@ -63,7 +65,12 @@ async def signin(request: Request) -> Response:
         response = _form(
             request,
             target,
-            {"error": outcome.message, "username": form.get("username", "")},
+            {
+                "error": _("The username or password is not right.")
+                if outcome.message == WRONG_CREDENTIALS
+                else outcome.message,  # the throttle's wait is not translated yet
+                "username": form.get("username", ""),
+            },
             status_code=429 if outcome.retry_after_s else 401,
         )
         if outcome.retry_after_s:

@@ -1,0 +1,98 @@
+"""``/console/log``: the signed log and its peers, with the roles the API allows for each
+part. The checkpoint (with its witness cosignatures), the verifier key and participant
+keys are public (``/log/checkpoint``, ``/log/key``, ``/log/keys``); incidents are for any
+signed-in user (``/api/v1/incidents``); peers and their lag for admins only
+(``/api/v1/peers``).
+
+The services keep only the newest checkpoint with its cosignatures, so that is what the
+page shows; older checkpoints are not listed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from accord.domain.identity import Role
+from accord.entrypoints.web.rendering import node_of, render
+from accord.entrypoints.web.signin import current_session
+from accord.errors import NotFoundError, VerificationError
+from accord.ledger import notes
+
+router = APIRouter(include_in_schema=False)
+_COSIGNATURE_BYTES = notes.KEY_ID_BYTES + notes.TIMESTAMP_BYTES + 64
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    name: str
+    key_id: str
+    cosigned_at: datetime | None  # set for a witness's cosignature/v1
+    is_log: bool  # the log's own signature
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    note: str
+    origin: str
+    size: int
+    root: str
+    signatures: tuple[Signature, ...]
+
+
+@router.get("/console/log", response_class=HTMLResponse)
+def log_page(request: Request) -> Response:
+    session = current_session(request)
+    if session is None:
+        return RedirectResponse("/signin?next=/console/log", status_code=303)
+    node = node_of(request)
+    is_admin = session.account.role is Role.ADMIN
+    return render(
+        request,
+        "log/index.html",
+        {
+            "checkpoint": _checkpoint(node.log.checkpoint_note, node.log.verifier_key),
+            "verifier_key": node.log.verifier_key,
+            "witness_keys": node.settings.witness_key_list,
+            "keys": node.keys.published()["participants"],
+            "incidents": node.federation.incidents(),
+            "is_admin": is_admin,
+            "peers": node.federation.peers() if is_admin else [],
+        },
+        session=session,
+    )
+
+
+def _checkpoint(read_note: Callable[[], str], verifier_key: str) -> Checkpoint | None:
+    """The newest checkpoint, parsed for display; None before the log has one."""
+    try:
+        note = read_note()
+    except NotFoundError:
+        return None
+    body = notes.Checkpoint.parse(notes.note_text(note))
+    own = notes.parse_verifier_key(verifier_key)
+    signatures = tuple(_signature(line, own) for line in notes.signature_lines(note))
+    root = base64.b64encode(body.root_hash).decode("ascii")
+    return Checkpoint(note, body.origin, body.size, root, signatures)
+
+
+def _signature(line: str, own: notes.Verifier) -> Signature:
+    """A signature line's signer, key id and, for a cosignature, the time it states."""
+    name, _, encoded = line.removeprefix("\u2014 ").partition(" ")
+    try:
+        payload = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise VerificationError(f"the signature by {name} is not base64") from exc
+    key_id = payload[: notes.KEY_ID_BYTES]
+    cosigned_at = None
+    if len(payload) == _COSIGNATURE_BYTES:
+        stamp = payload[notes.KEY_ID_BYTES : notes.KEY_ID_BYTES + notes.TIMESTAMP_BYTES]
+        cosigned_at = datetime.fromtimestamp(int.from_bytes(stamp, "big"), UTC)
+    is_log = name == own.name and key_id == own.key_id
+    return Signature(name, key_id.hex(), cosigned_at, is_log)
