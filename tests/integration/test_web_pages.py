@@ -162,6 +162,10 @@ def test_the_console_shows_each_reader_exactly_what_they_may_read(
         if oracle_may_read(role, participant, tlp, frozenset(), author)
     }
     assert shown == expected
+    on_timeline = set(
+        re.findall(r'<a class="bar [^"]*" href="/console/alerts/([0-9a-f]{64})"', console)
+    )
+    assert on_timeline == expected  # one thread each: every readable one, nothing else
     for record_id, (_, _, headline) in alerts.items():
         if record_id in expected:
             assert details[record_id].status_code == 200

@@ -17,6 +17,7 @@ from accord.entrypoints.web.maps import situation_map
 from accord.entrypoints.web.rendering import node_of, render
 from accord.entrypoints.web.signin import current_session
 from accord.entrypoints.web.summaries import summarise
+from accord.entrypoints.web.timeline import timeline
 from accord.errors import Problem
 from accord.services.ports import AlertQuery
 
@@ -71,6 +72,7 @@ def situation(
         {
             "alerts": alerts,
             "map": situation_map(alerts),
+            "timeline": timeline(alerts, node.clock.now()),
             "filters": filters,
             "problems": problems,
             "choices": {

@@ -1,0 +1,74 @@
+"""The situation timeline: one bar per thread, placed by sending and expiry on one axis."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from accord.entrypoints.web.summaries import AlertSummary
+from accord.entrypoints.web.timeline import MARGIN, MOST_ROWS, WIDTH, timeline
+
+NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
+
+
+def _alert(record_id: str, sent: datetime, expires: datetime | None, thread: int) -> AlertSummary:
+    return AlertSummary(
+        record_id=record_id,
+        thread_id=thread,
+        identifier="X",
+        sender="s@example",
+        sender_name="",
+        headline=f"Headline {record_id}",
+        event="Storm",
+        severity="Severe",
+        urgency="Expected",
+        certainty="Likely",
+        categories=("Met",),
+        sent=sent.isoformat(),
+        expires=expires.isoformat() if expires else "",
+        status="Actual",
+        msg_type="Alert",
+        tlp="GREEN",
+        state="active",
+        description="",
+        instruction="",
+        areas=(),
+    )
+
+
+def test_each_thread_is_one_bar_of_its_newest_message_oldest_on_top() -> None:
+    update = _alert("u", NOW - timedelta(hours=2), NOW + timedelta(hours=10), thread=1)
+    first = _alert("a", NOW - timedelta(days=1), NOW, thread=1)
+    other = _alert("b", NOW - timedelta(days=3), NOW - timedelta(days=2), thread=2)
+    drawn = timeline([update, first, other], NOW)  # newest first, as the list holds them
+    assert [bar.record_id for bar in drawn.bars] == ["b", "u"]
+    older, newer = drawn.bars
+    assert older.y < newer.y
+    assert older.x < newer.x < drawn.now_x < newer.x + newer.width
+    assert older.x + older.width < drawn.now_x  # expired two days ago: ends before now
+    assert not older.open_ended
+
+
+def test_no_expiry_runs_to_the_edge_and_old_alerts_are_clipped_to_thirty_days() -> None:
+    endless = _alert("e", NOW - timedelta(days=90), None, thread=1)
+    (bar,) = timeline([endless], NOW).bars
+    assert bar.open_ended
+    assert bar.x == MARGIN
+    assert bar.x + bar.width == WIDTH - MARGIN
+
+
+def test_beyond_the_most_rows_the_oldest_threads_are_left_to_the_list() -> None:
+    many = [
+        _alert(f"r{i}", NOW - timedelta(hours=i), NOW + timedelta(hours=1), thread=i)
+        for i in range(MOST_ROWS + 5)
+    ]
+    drawn = timeline(many, NOW)
+    assert len(drawn.bars) == MOST_ROWS
+    assert drawn.left_out == 5
+    assert "r0" in {bar.record_id for bar in drawn.bars}  # the newest stay
+    assert all(tick.label for tick in drawn.ticks)
+
+
+def test_an_empty_situation_has_an_empty_timeline() -> None:
+    drawn = timeline([], NOW)
+    assert drawn.bars == ()
+    assert drawn.height > 0
