@@ -346,6 +346,8 @@ def test_retarget_moves_new_connections_and_close_connections_moves_the_rest(
 
         assert httpx.get(f"{proxy.url}/name", timeout=5).text == "b"
         assert old.get("/name").text == "a"  # an open connection keeps its target
+        # The one-off client has closed its connection; wait until the proxy has seen that.
+        wait_until(lambda: proxy.stats.connections_active == 1)
         assert proxy.close_connections() == 1
         assert old.get("/name").text == "b"
 

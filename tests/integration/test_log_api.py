@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from typer.testing import CliRunner
 
 from accord.adapters.cap_xml import check_signature
-from accord.bootstrap import Node
+from accord.bootstrap import Node, build
+from accord.config import Settings
 from accord.ledger import merkle, notes
 from accord.ledger.records import open_entry
 from tests.integration.cap_samples import alert_xml
-from tests.integration.conftest import LiveServer, Region
+from tests.integration.conftest import LiveServer, Region, serving
 
 XML = {"Content-Type": "application/cap+xml"}
 runner = CliRunner()
@@ -129,3 +134,65 @@ def _signature_of(original: bytes) -> tuple[str, str]:
 
 def _admin(node: Node, region: Region) -> object:
     return node.identity.authenticate(region.tokens["admin"]).reader
+
+
+def test_the_checkpoint_history_is_public_paged_newest_first_with_cosignatures(
+    settings: Settings,
+) -> None:
+    witness_key = Ed25519PrivateKey.generate()
+    public = witness_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    witness = notes.format_verifier_key("witness.example", public, notes.COSIGNATURE_V1)
+    node = build(replace(settings, witness_keys=witness))
+    with serving(node) as server, server.client() as anonymous:
+        for _ in range(4):
+            node.log.ensure_checkpoint(max_age_seconds=0)
+        newest = anonymous.get("/log/checkpoint").text
+        line = notes.cosign(notes.note_text(newest), "witness.example", witness_key.sign, public, 7)
+        assert anonymous.post("/log/cosignatures", content=line).json() == {"stored": True}
+        served = anonymous.get("/log/checkpoint").text
+        pages = [anonymous.get("/log/checkpoints", params={"limit": 2}).json()]
+        while pages[-1]["next"] is not None:
+            params = {"limit": 2, "before": pages[-1]["next"]}
+            pages.append(anonymous.get("/log/checkpoints", params=params).json())
+        everything = anonymous.get("/log/checkpoints").json()
+    node.close()
+    listed = [item for page in pages for item in page["checkpoints"]]
+    assert listed == everything["checkpoints"]
+    assert len(listed) >= 5
+    assert [item["id"] for item in listed] == sorted((item["id"] for item in listed), reverse=True)
+    assert pages[0]["next"] == listed[1]["id"]
+    first = listed[0]
+    assert first["note"] == served
+    body = notes.Checkpoint.parse(notes.note_text(served))
+    assert (first["size"], first["root_hash"]) == (
+        body.size,
+        base64.b64encode(body.root_hash).decode(),
+    )
+    (cosignature,) = first["cosignatures"]
+    assert cosignature["witness"] == "witness.example"
+    assert cosignature["key_id"] == notes.parse_verifier_key(witness).key_id.hex()
+    assert cosignature["cosigned_at"] == "1970-01-01T00:00:07+00:00"
+    assert [item["cosignatures"] for item in listed[1:]] == [[]] * (len(listed) - 1)
+
+
+@pytest.mark.parametrize(
+    ("params", "location"),
+    [
+        ({"limit": 0}, "/query/limit"),
+        ({"limit": 101}, "/query/limit"),
+        ({"limit": "ten"}, "/query/limit"),
+        ({"before": 0}, "/query/before"),
+        ({"before": "newest"}, "/query/before"),
+    ],
+)
+def test_a_bad_checkpoint_history_query_is_a_problem(
+    server: LiveServer, params: dict[str, object], location: str
+) -> None:
+    with server.client() as anonymous:
+        response = anonymous.get("/log/checkpoints", params=params)
+        schema = anonymous.get("/openapi.json").json()
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [error["location"] for error in response.json()["errors"]] == [location]
+    operation = schema["paths"]["/log/checkpoints"]["get"]
+    assert {p["name"] for p in operation["parameters"]} == {"before", "limit"}

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 from typer.testing import CliRunner
 
 from accord.adapters.sql.engine import make_engine
 from accord.adapters.sql.tables import alerts, participants, records
-from accord.bootstrap import build
+from accord.bootstrap import Node, build
 from accord.config import Settings
 from accord.domain.identity import Role
 from accord.domain.sharing import Reader
@@ -91,6 +92,112 @@ def test_witness_cosignatures_are_verified_stored_served_and_audited(
     verifier = notes.parse_verifier_key(witness)
     assert notes.verify_cosignature(notes.note_text(served), line, verifier) == 1_790_000_000
     node.close()
+
+
+@dataclass
+class History:
+    """A node that re-signed its checkpoint hourly, a witness cosigning every other one."""
+
+    node: Node
+    witness: notes.Verifier
+    stamps: dict[int, int]  # checkpoint id -> the time its cosignature states
+
+
+@pytest.fixture
+def history(settings: Settings) -> Iterator[History]:
+    witness_key = Ed25519PrivateKey.generate()
+    public = witness_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    witness = notes.format_verifier_key("witness.example", public, notes.COSIGNATURE_V1)
+    clock = SteppingClock()
+    node = build(replace(settings, witness_keys=witness), clock=clock)
+    node.identity.add_participant("EE", "Estonia", "state")
+    stamps: dict[int, int] = {}
+    for hour in range(5):
+        clock.moment += timedelta(hours=1)
+        signed = node.log.ensure_checkpoint(max_age_seconds=60)
+        if hour % 2 == 0:
+            stamps[signed.id] = 1_790_000_000 + hour
+            body = notes.note_text(signed.note)
+            line = notes.cosign(
+                body, "witness.example", witness_key.sign, public, stamps[signed.id]
+            )
+            clock.moment += timedelta(minutes=1)
+            assert node.log.add_cosignature(line) is True
+    yield History(node, notes.parse_verifier_key(witness), stamps)
+    node.close()
+
+
+def test_the_checkpoint_history_pages_every_checkpoint_newest_first_in_two_queries(
+    history: History,
+) -> None:
+    log = history.node.log
+    everything = log.checkpoint_history(limit=100)
+    statements = _count_statements(history.node.engine)
+    pages = [log.checkpoint_history(limit=2)]
+    assert len([s for s in statements if "checkpoints" in s or "cosignatures" in s]) == 2
+    while pages[-1].next is not None:
+        pages.append(log.checkpoint_history(pages[-1].next, 2))
+    listed = [c.id for page in pages for c in page.checkpoints]
+    assert listed == [c.id for c in everything.checkpoints]
+    assert listed == sorted(listed, reverse=True)
+    assert len(listed) >= 6
+    assert everything.next is None
+    assert pages[0].next == listed[1]
+    assert [len(page.checkpoints) for page in pages[:-1]] == [2] * (len(pages) - 1)
+    assert listed[0] == max(history.stamps)
+
+
+def test_each_checkpoint_in_the_history_carries_its_note_and_its_cosignatures(
+    history: History,
+) -> None:
+    listed = history.node.log.checkpoint_history(limit=100).checkpoints
+    key = notes.parse_verifier_key(history.node.log.verifier_key)
+    for checkpoint in listed:
+        parsed = notes.Checkpoint.parse(notes.open_note(checkpoint.note, [key]))
+        assert (parsed.size, parsed.root_hash) == (checkpoint.size, checkpoint.root)
+        assert [c.cosigned_at.timestamp() for c in checkpoint.cosignatures] == (
+            [history.stamps[checkpoint.id]] if checkpoint.id in history.stamps else []
+        )
+    newest = listed[0]
+    assert newest.note == history.node.log.checkpoint_note()
+    (cosignature,) = newest.cosignatures
+    line = notes.signature_lines(newest.note)[-1]
+    assert (
+        notes.verify_cosignature(notes.note_text(newest.note), line, history.witness)
+        == (history.stamps[newest.id])
+    )
+    assert cosignature.line == line
+    assert cosignature.received_at == newest.signed_at + timedelta(minutes=1)
+    assert newest.to_json()["cosignatures"] == [
+        {
+            "witness": "witness.example",
+            "key_id": history.witness.key_id.hex(),
+            "cosigned_at": "2026-09-21T14:13:24+00:00",
+            "received_at": "2026-11-24T14:03:00+00:00",
+        }
+    ]
+
+
+def test_the_checkpoint_history_refuses_a_page_size_or_cursor_out_of_range(node: Node) -> None:
+    log = node.log
+    for limit in (0, 101):
+        with pytest.raises(InvalidInputError) as refused:
+            log.checkpoint_history(None, limit)
+        assert refused.value.problems[0].location == "limit"
+    with pytest.raises(InvalidInputError):
+        log.checkpoint_history(0)
+    assert log.checkpoint_history(1).checkpoints == ()
+
+
+def _count_statements(engine: object) -> list[str]:
+    """Every SQL statement ``engine`` runs from now on, in order."""
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    return seen
 
 
 def test_the_auditor_verifies_witnesses_and_reports_an_unreachable_node(

@@ -4,9 +4,13 @@ signed-in user and peers for admins only, as the API allows each."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from html.parser import HTMLParser
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -16,6 +20,7 @@ from accord.bootstrap import Node, build
 from accord.config import Settings
 from accord.domain.identity import Role
 from accord.ledger import notes
+from accord.services.log import HISTORY_PAGE
 from accord.services.ports import Account
 from tests.integration.conftest import LiveServer, Region
 from tests.integration.web_pages import PASSWORD, inline_code, sign_in
@@ -125,3 +130,128 @@ def test_the_log_page_needs_a_session(server: LiveServer) -> None:
         response = anonymous.get("/console/log", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/signin?next=/console/log"
+
+
+def test_the_log_page_pages_the_checkpoint_history_with_each_witness_cosignature(
+    server: LiveServer, node: Node, watched: str
+) -> None:
+    cosigned = node.log.checkpoint_history(limit=1).checkpoints[0]
+    stamps = {cosigned.id: 1_790_000_000}  # watched's cosignature
+    lines = {}
+    for n in range(1, HISTORY_PAGE + 2):
+        signed = node.log.ensure_checkpoint(max_age_seconds=0)
+        if n % 10 == 0:
+            stamps[signed.id] = 1_790_000_000 + n * 86_400
+            body = notes.note_text(signed.note)
+            lines[signed.id] = notes.cosign(body, WITNESS, _KEY.sign, _PUBLIC, stamps[signed.id])
+            assert node.log.add_cosignature(lines[signed.id]) is True
+    every = [c.id for c in node.log.checkpoint_history(limit=100).checkpoints]
+    with server.client() as client:
+        assert sign_in(client, "ee-analyst").status_code == 303
+        newest = _history(client.get("/console/log"))
+        older = _history(client.get(f"/console/log?before={every[HISTORY_PAGE - 1]}"))
+        refused = client.get("/console/log?before=<b>1</b>")
+    assert [row.id for row in newest.rows] == every[:HISTORY_PAGE]
+    assert newest.links == [("Older", f"/console/log?before={every[HISTORY_PAGE - 1]}#history")]
+    assert [row.id for row in older.rows] == every[HISTORY_PAGE : 2 * HISTORY_PAGE]
+    assert cosigned.id in [row.id for row in older.rows]
+    assert older.links[0] == ("Newest", "/console/log#history")
+    for row in newest.rows + older.rows:
+        assert row.cells["Witness cosignatures"] == (
+            f"{WITNESS} {_witness_key_id()} at {_when(stamps[row.id])}"
+            if row.id in stamps
+            else "none"
+        )
+    assert newest.rows[0].note == node.log.checkpoint_note()
+    notes_of = {row.id: row.note for row in newest.rows}
+    assert [notes_of[id_].endswith("\n" + line + "\n") for id_, line in lines.items()] == [
+        True,
+        True,
+    ]
+    body = notes.Checkpoint.parse(notes.note_text(newest.rows[0].note))
+    assert newest.rows[0].cells["Entries"] == str(body.size)
+    root = base64.b64encode(body.root_hash).decode()
+    assert (newest.rows[0].cells["Root hash"], newest.rows[0].root_title) == (root[:12] + "…", root)
+    assert refused.status_code == 400
+    assert "Not a page of the history" in refused.text
+    assert "<b>1</b>" not in refused.text
+
+
+def _witness_key_id() -> str:
+    return notes.parse_verifier_key(
+        notes.format_verifier_key(WITNESS, _PUBLIC, notes.COSIGNATURE_V1)
+    ).key_id.hex()
+
+
+def _when(stamp: int) -> str:
+    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@dataclass
+class HistoryRow:
+    id: int
+    cells: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+    root_title: str = ""
+
+
+@dataclass
+class HistoryPage:
+    rows: list[HistoryRow] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)
+
+
+class _HistoryReader(HTMLParser):
+    """The rows of the checkpoint history table, each cell's text by its data-label, and
+    the links of the pager below it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.page = HistoryPage()
+        self._cell: str | None = None
+        self._in_note = False
+        self._in_pager = False
+        self._href = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        if tag == "tr" and named.get("data-checkpoint"):
+            self.page.rows.append(HistoryRow(int(named["data-checkpoint"] or 0)))
+        elif tag == "td" and self.page.rows and named.get("data-label"):
+            self._cell = named["data-label"]
+            self.page.rows[-1].cells[self._cell or ""] = ""
+        elif tag == "pre" and self._cell == "Signed note":
+            self._in_note = True
+        elif tag == "code" and self._cell == "Root hash":
+            self.page.rows[-1].root_title = named.get("title") or ""
+        elif tag == "nav" and named.get("class") == "pager":
+            self._in_pager = True
+        elif tag == "a" and self._in_pager:
+            self._href = named.get("href") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None:
+            row = self.page.rows[-1]
+            row.cells[self._cell or ""] = " ".join(row.cells[self._cell or ""].split())
+            self._cell = None
+        elif tag == "pre":
+            self._in_note = False
+        elif tag == "nav":
+            self._in_pager = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_note:
+            self.page.rows[-1].note += data
+        elif self._cell is not None:
+            self.page.rows[-1].cells[self._cell] += data
+        elif self._in_pager and self._href:
+            self.page.links.append((data.strip(), self._href))
+            self._href = ""
+
+
+def _history(response: httpx.Response) -> HistoryPage:
+    assert response.status_code == 200
+    assert inline_code(response.text) == []
+    reader = _HistoryReader()
+    reader.feed(response.text)
+    return reader.page

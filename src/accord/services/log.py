@@ -1,4 +1,5 @@
-"""The node's log: signed checkpoints, proofs, entries within scope, witness cosignatures.
+"""The node's log: signed checkpoints and their history, proofs, entries within scope,
+witness cosignatures.
 
 Checkpoints are C2SP ``tlog-checkpoint`` bodies signed as C2SP signed notes with the node's
 log key. A new checkpoint is signed in the same transaction as the records it covers, and
@@ -18,16 +19,72 @@ from accord.domain.sharing import Reader, Scope, Tlp, may_read
 from accord.errors import InvalidInputError, NotFoundError, Problem, VerificationError
 from accord.ledger import merkle, notes
 from accord.ledger.witnessing import Timeline
-from accord.services.ports import Clock, Keys, StoredCheckpoint, UnitOfWork, UnitOfWorkFactory
+from accord.services.ports import (
+    Clock,
+    Keys,
+    StoredCheckpoint,
+    StoredCosignature,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 
 LOG_KEY = "log"
 MAX_PAGE = 1000
+HISTORY_PAGE = 20  # checkpoints on a page of the history, unless asked otherwise
+MAX_HISTORY_PAGE = 100
 
 
 @dataclass(frozen=True, slots=True)
 class Witness:
     name: str
     verifier: notes.Verifier
+
+
+@dataclass(frozen=True, slots=True)
+class CosignedCheckpoint:
+    """A checkpoint as it was served: its signed note with every verified witness
+    cosignature appended, and those cosignatures parsed."""
+
+    id: int
+    size: int
+    root: bytes
+    signed_at: datetime
+    note: str
+    cosignatures: tuple[StoredCosignature, ...]
+
+    @property
+    def root_hash(self) -> str:
+        return _b64(self.root)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "size": self.size,
+            "root_hash": self.root_hash,
+            "signed_at": self.signed_at.isoformat(),
+            "note": self.note,
+            "cosignatures": [
+                {
+                    "witness": cosignature.witness,
+                    "key_id": cosignature.key_id,
+                    "cosigned_at": cosignature.cosigned_at.isoformat(),
+                    "received_at": cosignature.received_at.isoformat(),
+                }
+                for cosignature in self.cosignatures
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointHistory:
+    """One page of signed checkpoints, newest first; ``next`` is the ``before`` of the
+    next (older) page, None on the last."""
+
+    checkpoints: tuple[CosignedCheckpoint, ...]
+    next: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"checkpoints": [c.to_json() for c in self.checkpoints], "next": self.next}
 
 
 class LogService:
@@ -102,6 +159,20 @@ class LogService:
                 raise NotFoundError("the log has no checkpoint yet")
             lines = uow.log.cosignature_lines(latest.id)
         return latest.note + "".join(line + "\n" for line in lines)
+
+    def checkpoint_history(
+        self, before: int | None = None, limit: int = HISTORY_PAGE
+    ) -> CheckpointHistory:
+        """Every signed checkpoint, newest first, ``limit`` a page: those with an id below
+        ``before`` (the newest when None). Public like the newest checkpoint."""
+        if not 1 <= limit <= MAX_HISTORY_PAGE:
+            raise _out_of_range("limit", f"limit must be in [1, {MAX_HISTORY_PAGE}]")
+        if before is not None and before < 1:
+            raise _out_of_range("before", "before must be at least 1")
+        with self._uow(readonly=True) as uow:
+            stored = uow.log.checkpoint_history(before, limit + 1)
+        page = tuple(_cosigned(checkpoint) for checkpoint in stored[:limit])
+        return CheckpointHistory(page, page[-1].id if len(stored) > limit else None)
 
     def add_cosignature(self, line: str, size: int | None = None) -> bool:
         """Verify a witness's cosignature line on the newest checkpoint (or the one of
@@ -208,6 +279,18 @@ def _check_extends(uow: UnitOfWork, latest: StoredCheckpoint, size: int, root: b
             "the stored tree does not extend the last signed checkpoint; refusing to sign "
             f"(is the log storage damaged?): {exc}"
         ) from exc
+
+
+def _cosigned(checkpoint: StoredCheckpoint) -> CosignedCheckpoint:
+    lines = "".join(cosignature.line + "\n" for cosignature in checkpoint.cosignatures)
+    return CosignedCheckpoint(
+        checkpoint.id,
+        checkpoint.size,
+        checkpoint.root,
+        checkpoint.signed_at,
+        checkpoint.note + lines,
+        checkpoint.cosignatures,
+    )
 
 
 def _entry_json(row: dict[str, Any], leaf: bytes, reader: Reader) -> dict[str, Any]:

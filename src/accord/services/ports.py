@@ -140,13 +140,25 @@ class ThreadRow:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredCosignature:
+    """A witness's verified cosignature of one of the node's checkpoints."""
+
+    witness: str
+    key_id: str  # hex
+    cosigned_at: datetime  # the time the witness states in its cosignature
+    received_at: datetime  # when this node verified and stored it
+    line: str  # the cosignature/v1 signature line, without its newline
+
+
+@dataclass(frozen=True, slots=True)
 class StoredCheckpoint:
     id: int
     size: int
     root: bytes
     note: str  # the signed note as the node signed it, without cosignatures
     signed_at: datetime
-    cosignatures: tuple[str, ...]
+    # Read only by ``LogRepository.checkpoint_history``; empty from every other method.
+    cosignatures: tuple[StoredCosignature, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,6 +253,7 @@ class LogRepository(Protocol):
         received_at: datetime,
     ) -> bool: ...
     def cosignature_lines(self, checkpoint_id: int) -> tuple[str, ...]: ...
+    def checkpoint_history(self, before: int | None, limit: int) -> list[StoredCheckpoint]: ...
     def sightings(self, index: int) -> tuple[Sighting | None, Sighting | None]: ...
     def entries(self, start: int, end: int) -> list[dict[str, Any]]: ...
 

@@ -27,7 +27,7 @@ from accord.errors import ConflictError
 from accord.ledger import merkle
 from accord.ledger.merkle import NodeId
 from accord.ledger.witnessing import Sighting
-from accord.services.ports import StoredCheckpoint
+from accord.services.ports import StoredCheckpoint, StoredCosignature
 
 _FETCH_CHUNK = 200
 
@@ -162,6 +162,23 @@ class SqlLogRepository:
         ).scalars()
         return tuple(rows)
 
+    def checkpoint_history(self, before: int | None, limit: int) -> list[StoredCheckpoint]:
+        """Up to ``limit`` checkpoints with an id below ``before`` (any when None), newest
+        first, each with its cosignatures in the order received: two queries a page."""
+        page = select(checkpoints).order_by(checkpoints.c.id.desc()).limit(limit)
+        if before is not None:
+            page = page.where(checkpoints.c.id < before)
+        rows = self._db.execute(page).all()
+        cosigned: dict[int, list[StoredCosignature]] = {int(row.id): [] for row in rows}
+        if cosigned:
+            for row in self._db.execute(
+                select(cosignatures)
+                .where(cosignatures.c.checkpoint_id.in_(list(cosigned)))
+                .order_by(cosignatures.c.id)
+            ):
+                cosigned[int(row.checkpoint_id)].append(_cosignature(row))
+        return [_checkpoint(row, tuple(cosigned[int(row.id)])) for row in rows]
+
     def entries(self, start: int, end: int) -> list[dict[str, Any]]:
         """Stored entries with log index in [start, end), in order, with their scope."""
         rows = self._db.execute(
@@ -197,11 +214,19 @@ def _select_nodes(count: int) -> tuple[Select[Any], tuple[str, ...]]:
     return select(log_nodes.c.level, log_nodes.c.idx, log_nodes.c.hash).where(condition), names
 
 
-def _checkpoint(row: Any) -> StoredCheckpoint:
+def _checkpoint(row: Any, cosigned: tuple[StoredCosignature, ...] = ()) -> StoredCheckpoint:
     from accord.adapters.sql.alerts import utc
 
     return StoredCheckpoint(
-        int(row.id), int(row.size), bytes(row.root), row.note, utc(row.signed_at), ()
+        int(row.id), int(row.size), bytes(row.root), row.note, utc(row.signed_at), cosigned
+    )
+
+
+def _cosignature(row: Any) -> StoredCosignature:
+    from accord.adapters.sql.alerts import utc
+
+    return StoredCosignature(
+        row.witness, row.key_id, utc(row.cosigned_at), utc(row.received_at), row.line
     )
 
 

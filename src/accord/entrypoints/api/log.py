@@ -1,4 +1,5 @@
-"""``/log``: the signed checkpoint, verifier keys, entries within scope, proofs, cosignatures."""
+"""``/log``: the signed checkpoint and its history, verifier keys, entries within scope,
+proofs, cosignatures."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from accord.entrypoints.api.auth import CurrentReader, node_of
 from accord.entrypoints.api.bodies import read_text_body
-from accord.services.log import MAX_PAGE
+from accord.services.log import HISTORY_PAGE, MAX_HISTORY_PAGE, MAX_PAGE
 
 router = APIRouter(prefix="/log", tags=["log"])
 Index = Annotated[int, Query(ge=0, le=2**62)]
@@ -24,6 +25,21 @@ Size = Annotated[int | None, Query(ge=1, le=2**62)]
 )
 def checkpoint(request: Request) -> PlainTextResponse:
     return PlainTextResponse(node_of(request).log.checkpoint_note())
+
+
+@router.get(
+    "/checkpoints",
+    summary="Every signed checkpoint, newest first, with its witness cosignatures",
+)
+def checkpoint_history(
+    request: Request,
+    before: Annotated[
+        int | None,
+        Query(ge=1, le=2**62, description="checkpoints older than this id: `next` of a page"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = HISTORY_PAGE,
+) -> dict[str, Any]:
+    return node_of(request).log.checkpoint_history(before, limit).to_json()
 
 
 @router.get("/key", response_class=PlainTextResponse, summary="The log's verifier key")

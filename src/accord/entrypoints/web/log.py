@@ -1,11 +1,9 @@
 """``/console/log``: the signed log and its peers, with the roles the API allows for each
-part. The checkpoint (with its witness cosignatures), the verifier key and participant
-keys are public (``/log/checkpoint``, ``/log/key``, ``/log/keys``); incidents are for any
-signed-in user (``/api/v1/incidents``); peers and their lag for admins only
-(``/api/v1/peers``).
-
-The services keep only the newest checkpoint with its cosignatures, so that is what the
-page shows; older checkpoints are not listed.
+part. The newest checkpoint and the history of every checkpoint signed (each with its
+witness cosignatures), the verifier key and participant keys are public
+(``/log/checkpoint``, ``/log/checkpoints``, ``/log/key``, ``/log/keys``); incidents are for
+any signed-in user (``/api/v1/incidents``); peers and their lag for admins only
+(``/api/v1/peers``). The history is paged newest first: ``?before=`` a checkpoint id.
 """
 
 from __future__ import annotations
@@ -24,9 +22,12 @@ from accord.entrypoints.web.rendering import node_of, render
 from accord.entrypoints.web.signin import current_session
 from accord.errors import NotFoundError, VerificationError
 from accord.ledger import notes
+from accord.services.session_ports import WebSession
 
 router = APIRouter(include_in_schema=False)
 _COSIGNATURE_BYTES = notes.KEY_ID_BYTES + notes.TIMESTAMP_BYTES + 64
+MAX_CURSOR = 2**62  # as ``/log/checkpoints?before=`` accepts
+_CURSOR_DIGITS = len(str(MAX_CURSOR))
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,17 +48,22 @@ class Checkpoint:
 
 
 @router.get("/console/log", response_class=HTMLResponse)
-def log_page(request: Request) -> Response:
+def log_page(request: Request, before: str = "") -> Response:
     session = current_session(request)
     if session is None:
         return RedirectResponse("/signin?next=/console/log", status_code=303)
     node = node_of(request)
+    cursor = _cursor(before)
+    if cursor is None and before:
+        return _no_such_page(request, session)
     is_admin = session.account.role is Role.ADMIN
     return render(
         request,
         "log/index.html",
         {
             "checkpoint": _checkpoint(node.log.checkpoint_note, node.log.verifier_key),
+            "history": node.log.checkpoint_history(cursor),
+            "before": cursor,
             "verifier_key": node.log.verifier_key,
             "witness_keys": node.settings.witness_key_list,
             "keys": node.keys.published()["participants"],
@@ -67,6 +73,22 @@ def log_page(request: Request) -> Response:
         },
         session=session,
     )
+
+
+def _no_such_page(request: Request, session: WebSession) -> Response:
+    context = {
+        "title": "Not a page of the history",
+        "message": "before must be the id of a checkpoint, as the Older link gives it.",
+    }
+    return render(request, "error.html", context, session=session, status_code=400)
+
+
+def _cursor(before: str) -> int | None:
+    """``?before=`` as a checkpoint id; None when absent or not an id the API would take."""
+    if not before.isascii() or not before.isdecimal() or len(before) > _CURSOR_DIGITS:
+        return None
+    value = int(before)
+    return value if 1 <= value <= MAX_CURSOR else None
 
 
 def _checkpoint(read_note: Callable[[], str], verifier_key: str) -> Checkpoint | None:
