@@ -1,6 +1,7 @@
 """Composing an alert in a real browser (fixtures in conftest.py): the demo's focal point
-draws the area on the map by clicks, sends the alert, finds it in the situation list, then
-updates and cancels it from its thread."""
+picks Estonia as the geocode (which names the area until it is described), draws the area
+on the map by clicks, sends the alert, finds it in the situation list, then updates (the
+country outlined on the map) and cancels it from its thread."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ def test_a_focal_point_draws_sends_updates_and_cancels_an_alert(
         page.get_by_label("Severity").select_option("Moderate")
         page.get_by_label("Certainty").select_option("Likely")
         page.get_by_label("Headline").fill(headline)
+        country = page.get_by_label("Country", exact=True)
+        country.select_option("EE")
+        assert page.get_by_label("Area description").input_value() == "Estonia"
         page.get_by_label("Area description").fill("Väinameri")
         _draw(page, [(0.42, 0.30), (0.50, 0.30), (0.50, 0.40), (0.42, 0.40)])
         polygon = page.get_by_role("textbox", name="Polygon").input_value()
@@ -56,6 +60,8 @@ def test_a_focal_point_draws_sends_updates_and_cancels_an_alert(
 
         page.goto(f"{demo['url']}/console/alerts/{first}/update")
         assert page.get_by_role("textbox", name="Polygon").input_value() == polygon
+        assert country.input_value() == "EE"
+        assert page.locator("#drawing-map path.outline title").text_content() == "Estonia (EE)"
         page.get_by_label("Headline").fill(f"{headline}, thicker")
         page.get_by_role("button", name="Send the update").click()
         page.wait_for_url(re.compile(r".*/console/alerts/[^/]+$"))

@@ -309,7 +309,7 @@ def test_the_situation_stream_sends_a_signed_in_user_only_new_alerts_they_may_re
     lv = region.tokens["LV:focal-point"]
     with _signed_in(server, "ee-analyst") as client:
         situation = client.get("/console")
-        assert 'data-stream="/console/stream"' in situation.text
+        assert 'data-stream="/console/stream?bbox=' in situation.text
         assert '<script src="/static/live.js" defer></script>' in situation.text
         assert inline_code(situation.text) == []
         with client.stream("GET", "/console/stream") as stream:
@@ -339,7 +339,13 @@ def test_the_situation_stream_sends_a_signed_in_user_only_new_alerts_they_may_re
             "area",
             "tlp",
             "state",
+            "thread",
+            "is_live",
+            "shape",
+            "bar",
         }
+        assert data["shape"] is None  # asked for no frame and no axis: nothing drawn
+        assert data["bar"] is None
         # Reconnecting after the RED one's position replays only what the user may read.
         resumed = {"Last-Event-ID": str(secret["position"] - 1)}
         with client.stream("GET", "/console/stream", headers=resumed) as again:

@@ -13,14 +13,20 @@ from typing import Any
 
 import httpx
 import pytest
+from lxml import etree
 from markupsafe import escape
 from sqlalchemy import func, select
 
 from accord.adapters.sql.tables import records
 from accord.bootstrap import Node
+from accord.domain.alerts.cap import CAP_NAMESPACE
 from tests.integration.cap_samples import alert_xml
 from tests.integration.conftest import LiveServer, Region
 from tests.integration.web_pages import PASSWORD, form_token, inline_code, sign_in
+from tests.reference import REFERENCE
+
+CAP = {"cap": CAP_NAMESPACE}
+XSD = REFERENCE / "cap" / "oasis" / "CAP-v1.2.xsd"
 
 POLYGON = "59.4,22.5 59.4,28.0 60.3,28.0 60.3,22.5 59.4,22.5"
 VALID: dict[str, Any] = {
@@ -167,6 +173,12 @@ BAD_INPUT = [
     ({"polygon": "59.4,22.5 59.4,28 60.3,28 60,22"}, "polygon", "first and last pairs must"),
     ({"circle": "59.4,24.7"}, "circle", "<circle> must be 'lat,lon radius_km'"),
     ({"geocode_value": ""}, "geocode", "ValuePair lacks the required member 'value'"),
+    (
+        {"geocode_name": "ISO3166-1", "geocode_value": "ZZ"},
+        "geocode",
+        "<geocode> 'ZZ' is not an ISO 3166-1 alpha-2 country code",
+    ),
+    ({"geocode_country": "QQ"}, "geocode", "'QQ' is not an ISO 3166-1 alpha-2 country code"),
     ({"restriction": ""}, "scope", "scope Restricted needs a <restriction>"),
     ({"tlp": "CLEAR"}, "tlp", "a CAP Restricted alert needs TLP:GREEN or stricter"),
     ({"tlp": "PURPLE"}, "tlp", "TLP must be one of CLEAR"),
@@ -383,6 +395,94 @@ def test_compose_pages_have_a_strict_policy_no_inline_code_and_escape_what_was_t
     assert hostile not in pages["refused"].text
     assert str(escape(hostile)) in pages["refused"].text
     assert "addEventListener" in pages["script"].text
+
+
+def test_a_country_picked_as_the_geocode_names_the_area_and_is_sent_as_iso_3166(
+    server: LiveServer, region: Region, node: Node
+) -> None:
+    with _console(server, node, "ee-focal-point") as client:
+        page = client.get("/console/compose").text
+        response = _post(
+            client, "/console/compose", {**VALID, "area_desc": "", "geocode_country": "EE"}
+        )
+        record_id = _record_id(response)
+        update = client.get(f"/console/alerts/{record_id}/update").text
+    groups = dict(re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', page, re.S))
+    assert re.findall(r'<option value="(\w+)"', groups["This region"]) == ["EE", "LV", "LT"]
+    everywhere = re.findall(r'<option value="(\w+)"', groups["All countries"])
+    assert "FI" in everywhere
+    assert "EE" not in everywhere
+    assert '<option value="FI" data-name="Finland">Finland (FI)</option>' in page
+    assert 'class="outline"' not in page
+    token = region.tokens["EE:focal-point"]
+    area = _api_alert(server, token, record_id)["alert"]["info"][0]["area"][0]
+    assert area["areaDesc"] == "Estonia"
+    assert area["geocode"] == [
+        {"valueName": "ISO3166-1", "value": "EE"},
+        {"valueName": "NUTS3", "value": "EE001"},
+    ]
+    with server.client(token) as api:
+        xml = api.get(f"/api/v1/alerts/{record_id}", headers={"Accept": "application/cap+xml"})
+    document = etree.fromstring(xml.content)
+    geocodes = [
+        (g.findtext("cap:valueName", namespaces=CAP), g.findtext("cap:value", namespaces=CAP))
+        for g in document.iterfind("cap:info/cap:area/cap:geocode", namespaces=CAP)
+    ]
+    assert geocodes == [("ISO3166-1", "EE"), ("NUTS3", "EE001")]
+    if XSD.exists():  # the shared reference corpus; CI has it
+        assert etree.XMLSchema(etree.parse(str(XSD))).validate(document)
+    assert '<option value="EE" data-name="Estonia" selected>' in update  # prefilled
+    assert 'value="NUTS3"' in update
+    assert '<path class="outline" d="M' in update
+    assert "<title>Estonia (EE)</title>" in update
+
+
+def test_show_on_the_map_draws_the_country_and_sends_nothing(
+    server: LiveServer, region: Region, node: Node
+) -> None:
+    with _console(server, node, "ee-focal-point") as client:
+        before = _record_count(node)
+        fields = {**VALID, "area_desc": "", "geocode_country": "FI", "preview": "1"}
+        shown = _post(client, "/console/compose", fields)
+        unknown = _post(client, "/console/compose", {**fields, "geocode_country": "QQ"})
+        assert _record_count(node) == before
+    assert shown.status_code == 200
+    assert "Not sent yet: the map shows Finland (FI)." in shown.text
+    assert '<path class="outline" d="M' in shown.text
+    assert 'id="field-area_desc" name="area_desc" type="text" value="Finland"' in shown.text
+    assert '<option value="FI" data-name="Finland" selected>' in shown.text
+    assert "Nothing was sent" not in shown.text
+    assert unknown.status_code == 422
+    assert "'QQ' is not an ISO 3166-1" in _field_errors(unknown.text, "geocode")
+    assert '<option value="QQ" selected>QQ</option>' in unknown.text
+
+
+def test_the_api_accepts_any_geocode_the_form_checks_only_its_own_iso_3166(
+    server: LiveServer, region: Region
+) -> None:
+    """CAP allows any geocode system and value: the form's check is not the API's."""
+    area = {"areaDesc": "Nowhere", "geocode": [{"valueName": "ISO3166-1", "value": "ZZ"}]}
+    cap = {
+        "identifier": "GEO-ZZ",
+        "sender": "ee@example",
+        "sent": "2030-01-01T00:00:00+00:00",
+        "status": "Actual",
+        "msgType": "Alert",
+        "scope": "Public",
+        "info": [
+            {
+                "category": ["Met"],
+                "event": "Storm",
+                "urgency": "Expected",
+                "severity": "Severe",
+                "certainty": "Likely",
+                "area": [area],
+            }
+        ],
+    }
+    with server.client(region.tokens["EE:focal-point"]) as api:
+        response = api.post("/api/v1/alerts", json=cap)
+    assert response.status_code == 201, response.text
 
 
 def _reference(alert: dict[str, Any]) -> str:

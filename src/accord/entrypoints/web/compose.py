@@ -5,6 +5,8 @@ participant's alerts, in a form.
 The form becomes CAP JSON and goes through what ``POST /api/v1/alerts`` does: the same
 reader and CAP rules, then ``node.alerts.issue`` with the TLP and audience chosen, under the
 signed-in user's own Account. Every problem comes back next to the field it is about.
+The area's geocode may be a country picked from the gazetteer (gazetteer.py): it names an
+area left undescribed and is outlined on the form's map.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from accord.domain.identity import ISSUING_ROLES
 from accord.domain.sharing import Tlp, scope_for_alert
 from accord.entrypoints.web import composing, security
 from accord.entrypoints.web.drawing import drawing_map, jurisdictions
+from accord.entrypoints.web.gazetteer import Gazetteer, gazetteer
 from accord.entrypoints.web.rendering import node_of, render
 from accord.entrypoints.web.signin import current_session
 from accord.errors import (
@@ -145,9 +148,14 @@ async def _post(request: Request, msg_type: str, record_id: str | None) -> Respo
     flat = {name: values[0] for name, values in fields.items()}
     if not security.form_is_genuine(request, session.csrf_token, flat):
         return _error(request, session, "Not sent", _NOT_GENUINE, 403)
-    form = composing.posted_form(fields)
+    places = await run_in_threadpool(gazetteer)  # read from disk on the first call only
+    form = composing.named_area(composing.posted_form(fields), places.names())
+    if "preview" in fields:  # "Show on the map": the form again, its country drawn, not sent
+        errors = composing.sorted_problems(composing.geocode_problems(form, places))
+        status = 422 if errors else 200
+        return _page(request, session, form, msg_type, found, errors, status, previewed=True)
     node = node_of(request)
-    outcome = await run_in_threadpool(_send, node, session.account, form, msg_type, found)
+    outcome = await run_in_threadpool(_send, node, session.account, form, msg_type, found, places)
     if isinstance(outcome, Receipt):
         return RedirectResponse(f"/console/alerts/{outcome.record_id}", status_code=303)
     errors = composing.sorted_problems(_problems_of(outcome))
@@ -155,9 +163,16 @@ async def _post(request: Request, msg_type: str, record_id: str | None) -> Respo
 
 
 def _send(
-    node: Node, account: Account, form: composing.AlertForm, msg_type: str, found: Followed | None
+    node: Node,
+    account: Account,
+    form: composing.AlertForm,
+    msg_type: str,
+    found: Followed | None,
+    places: Gazetteer,
 ) -> Receipt | AccordError:
-    """Issue the form's alert as the API would; the error when it is refused."""
+    """Issue the form's alert as the API would; the error when it is refused. The form's
+    own rule (an ``ISO3166-1`` geocode must be a country the gazetteer knows) is checked
+    with the API's, and its problem shown with theirs."""
     participant = account.participant or ""
     sent = node.clock.now()
     mapping = composing.cap_json(
@@ -169,11 +184,15 @@ def _send(
         references=composing.reference_to(found.alert) if found else None,
     )
     tlp, audience = form["tlp"] or None, list(form.audience)
+    form_problems = composing.geocode_problems(form, places)
     try:
         document = read_cap_json(mapping)
     except InvalidInputError as exc:
         scope_problems = _scope_problems(node, mapping.get("scope", ""), tlp, audience)
-        return InvalidInputError(str(exc), [*exc.problems, *scope_problems])
+        return InvalidInputError(str(exc), [*exc.problems, *form_problems, *scope_problems])
+    if form_problems:
+        scope_problems = _scope_problems(node, mapping.get("scope", ""), tlp, audience)
+        return InvalidInputError("the alert is not valid", [*form_problems, *scope_problems])
     incoming = IncomingAlert(
         alert=document.alert,
         original=json.dumps(mapping, ensure_ascii=False).encode("utf-8"),
@@ -264,9 +283,16 @@ def _page(
     found: Followed | None,
     errors: composing.FormErrors,
     status_code: int = 200,
+    *,
+    previewed: bool = False,
 ) -> Response:
     node = node_of(request)
     frame = jurisdictions(node.identity.list_agencies())
+    participants = node.identity.list_participants()
+    places = gazetteer()
+    region_codes = [p["code"] for p in participants if p["kind"] == "state"]
+    picked = places.first(composing.country_codes(form))
+    unlisted = bool(form["geocode_country"]) and form["geocode_country"] not in places
     action = "/console/compose" if found is None else f"/console/alerts/{found.record_id}/"
     return render(
         request,
@@ -279,11 +305,17 @@ def _page(
             "form": form,
             "errors": errors,
             "choices": CHOICES,
-            "participants": node.identity.list_participants(),
+            "participants": participants,
+            "countries": places.ordered(region_codes),
+            "unlisted_country": unlisted,
+            "previewed": previewed,
+            "picked": picked,
             "sender": composing.sender_of(
                 session.account.username, session.account.participant or "", node.settings.node_name
             ),
-            "map": drawing_map(frame, form["polygon"], form["circle"]),
+            "map": drawing_map(
+                frame, form["polygon"], form["circle"], picked.outline if picked else None
+            ),
         },
         session=session,
         status_code=status_code,

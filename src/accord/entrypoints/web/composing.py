@@ -2,18 +2,21 @@
 followed, the CAP JSON they make, and the field each of the API's problems belongs to.
 
 The form writes one ``info`` block with one ``area``, which is what a person composes by
-hand; the JSON goes through the same reader and rules as ``POST /api/v1/alerts``.
+hand; the JSON goes through the same reader and rules as ``POST /api/v1/alerts``. The
+area's geocodes are a country picked from the gazetteer (``ISO3166-1``) and one pair of
+any other system typed by hand; either, both or neither.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from accord.entrypoints.web.gazetteer import VALUE_NAME as ISO_3166
 from accord.errors import Problem
 
 FIELDS = (
@@ -37,6 +40,7 @@ FIELDS = (
     "area_desc",
     "polygon",
     "circle",
+    "geocode_country",
     "geocode_name",
     "geocode_value",
     "tlp",
@@ -119,7 +123,9 @@ def following_form(alert: Mapping[str, Any], tlp: str, audience: Iterable[str]) 
     """The form prefilled from an alert (its CAP JSON) that an update or cancel follows."""
     info: Mapping[str, Any] = (alert.get("info") or [{}])[0]
     area: Mapping[str, Any] = (info.get("area") or [{}])[0]
-    geocode: Mapping[str, Any] = (area.get("geocode") or [{}])[0]
+    geocodes: list[Mapping[str, Any]] = list(area.get("geocode") or [])
+    country = next((g for g in geocodes if g.get("valueName") == ISO_3166), {})
+    other = next((g for g in geocodes if g is not country), {})
     values = dict.fromkeys(FIELDS, "")
     values.update(
         {name: str(alert.get(key, "")) for name, key in _ALERT_KEYS.items()},
@@ -130,8 +136,9 @@ def following_form(alert: Mapping[str, Any], tlp: str, audience: Iterable[str]) 
         area_desc=str(area.get("areaDesc", "")),
         polygon=_first(area.get("polygon")),
         circle=_first(area.get("circle")),
-        geocode_name=str(geocode.get("valueName", "")),
-        geocode_value=str(geocode.get("value", "")),
+        geocode_country=str(country.get("value", "")),
+        geocode_name=str(other.get("valueName", "")),
+        geocode_value=str(other.get("value", "")),
         tlp=tlp,
         note="",
     )
@@ -196,10 +203,55 @@ def _area(form: AlertForm) -> dict[str, Any]:
         area["polygon"] = [form["polygon"]]
     if form["circle"]:
         area["circle"] = [form["circle"]]
+    geocodes = []
+    if form["geocode_country"]:
+        geocodes.append({"valueName": ISO_3166, "value": form["geocode_country"]})
     if form["geocode_name"] or form["geocode_value"]:
         pair = {"valueName": form["geocode_name"], "value": form["geocode_value"]}
-        area["geocode"] = [{key: value for key, value in pair.items() if value}]
+        typed = {key: value for key, value in pair.items() if value}
+        if typed not in geocodes:
+            geocodes.append(typed)
+    if geocodes:
+        area["geocode"] = geocodes
     return area
+
+
+def country_codes(form: AlertForm) -> list[str]:
+    """The ISO 3166-1 codes the area's geocodes give: the country picked, and a pair typed
+    by hand with the value name ``ISO3166-1``."""
+    codes = [form["geocode_country"]] if form["geocode_country"] else []
+    if form["geocode_name"] == ISO_3166 and form["geocode_value"]:
+        codes.append(form["geocode_value"])
+    return list(dict.fromkeys(codes))
+
+
+def named_area(form: AlertForm, names: Mapping[str, str]) -> AlertForm:
+    """The form with an empty area description filled with the country's name (``names``
+    by code), when its geocode is a known country."""
+    if form["area_desc"]:
+        return form
+    name = next((names[code] for code in country_codes(form) if code in names), None)
+    if name is None:
+        return form
+    return replace(form, values={**form.values, "area_desc": name})
+
+
+def geocode_problems(form: AlertForm, known: Container[str]) -> list[Problem]:
+    """An ``ISO3166-1`` geocode whose value is not a country in the gazetteer.
+
+    The form's own rule, not the API's: CAP lets a geocode be of any system and value, and
+    ``POST /api/v1/alerts`` accepts them all; here the value name is the one the picker
+    writes, so a typing mistake in a hand-written code is caught before it is sent."""
+    return [
+        Problem(
+            "/info/0/area/0/geocode",
+            "UNKNOWN_ISO_3166",
+            f"<geocode> {code!r} is not an ISO 3166-1 alpha-2 country code "
+            f"(valueName {ISO_3166}): pick the country from the list",
+        )
+        for code in country_codes(form)
+        if code not in known
+    ]
 
 
 def new_identifier(participant: str, sent: datetime) -> str:

@@ -1,22 +1,26 @@
 """The signed-in console. ``/console`` is the situation view: the alerts the user may read
-(the API's scope checks, through the same Account), on the map and in a list, filtered by
-category, severity, urgency and TLP from a GET form.
+(the API's scope checks, through the same Account), on the map, on a timeline and in a
+list, filtered by category, severity, urgency and TLP from a GET form. The page hands its
+live feed (live.py) its filters, its map's frame and its timeline's axis, so that what
+arrives is filtered as the page was and drawn where the page would draw it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from accord.bootstrap import Node
 from accord.domain.alerts.cap import CATEGORIES, SEVERITIES, SEVERITY_RANK, URGENCIES, URGENCY_RANK
-from accord.domain.sharing import Tlp
+from accord.domain.sharing import Reader, Tlp
 from accord.entrypoints.api import alert_query
-from accord.entrypoints.web.maps import situation_map
+from accord.entrypoints.web.maps import bbox_param, situation_map
 from accord.entrypoints.web.rendering import node_of, render
 from accord.entrypoints.web.signin import current_session
-from accord.entrypoints.web.summaries import summarise
+from accord.entrypoints.web.summaries import AlertSummary, summarise
 from accord.entrypoints.web.timeline import timeline
 from accord.errors import Problem
 from accord.services.ports import AlertQuery
@@ -32,6 +36,16 @@ class Filters:
     severity: str
     urgency: str
     tlp: str
+
+    def params(self) -> dict[str, str]:
+        """The filters that are set, as query parameters."""
+        chosen = {
+            "category": self.category,
+            "severity": self.severity,
+            "urgency": self.urgency,
+            "tlp": self.tlp,
+        }
+        return {name: value for name, value in chosen.items() if value}
 
     def query(self, problems: list[Problem]) -> AlertQuery:
         categories = [self.category] if self.category else []
@@ -57,22 +71,18 @@ def situation(
     node = node_of(request)
     filters = Filters(category, severity, urgency, tlp)
     problems: list[Problem] = []
-    query = filters.query(problems)
-    if tlp and tlp not in TLPS:
-        problems.append(Problem("tlp", "INVALID_VALUE", f"tlp must be one of {', '.join(TLPS)}"))
-    views = [] if problems else node.alerts.search(session.account.reader, query)
-    alerts = [
-        summarise(view, node.alerts.thread_state(view))
-        for view in views
-        if not tlp or view.row.scope.tlp.value == tlp
-    ]
+    alerts = _listed(node, session.account.reader, filters, problems)
+    drawn = situation_map(alerts)
+    bars = timeline(alerts, node.clock.now())
+    stream = {**filters.params(), "bbox": bbox_param(drawn.bbox), "axis": bars.axis.param}
     return render(
         request,
         "console/situation.html",
         {
             "alerts": alerts,
-            "map": situation_map(alerts),
-            "timeline": timeline(alerts, node.clock.now()),
+            "map": drawn,
+            "timeline": bars,
+            "stream": "/console/stream?" + urlencode(stream),
             "filters": filters,
             "problems": problems,
             "choices": {
@@ -85,3 +95,19 @@ def situation(
         session=session,
         status_code=400 if problems else 200,
     )
+
+
+def _listed(
+    node: Node, reader: Reader, filters: Filters, problems: list[Problem]
+) -> list[AlertSummary]:
+    """The alerts ``reader`` may read that pass ``filters``, newest first; none, and the
+    reasons in ``problems``, when a filter is not valid."""
+    query = filters.query(problems)
+    if filters.tlp and filters.tlp not in TLPS:
+        problems.append(Problem("tlp", "INVALID_VALUE", f"tlp must be one of {', '.join(TLPS)}"))
+    views = [] if problems else node.alerts.search(reader, query)
+    return [
+        summarise(view, node.alerts.thread_state(view))
+        for view in views
+        if not filters.tlp or view.row.scope.tlp.value == filters.tlp
+    ]

@@ -6,15 +6,18 @@ It joins the node's one ``StreamHub`` with the session's reader as its scope, so
 only for alerts this user may read; each one is then read again through
 ``node.alerts.search`` with the user's reader and the page's own filters (category,
 severity, urgency, TLP), so nothing reaches the browser that the situation page itself
-would not list. Each event carries only what a list row shows. Event ids are alert
-positions: a browser that reconnects with ``Last-Event-ID`` first gets what it missed.
+would not list. Each event carries what a list row shows, the alert's thread, and, drawn
+on the server for the page's own frame (``bbox``) and time axis (``axis``), the alert's
+shape on the map and its bar on the timeline: numbers and plain text, which the script
+places with DOM methods. Event ids are alert positions: a browser that reconnects with
+``Last-Event-ID`` first gets what it missed.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
@@ -27,9 +30,11 @@ from accord.domain.routing.filters import Filter
 from accord.domain.routing.matching import Subscription
 from accord.entrypoints.api.stream import PING_SECONDS, Listener, hub_of
 from accord.entrypoints.web.console import TLPS, Filters
+from accord.entrypoints.web.maps import BBox, parse_bbox, shape_of
 from accord.entrypoints.web.rendering import node_of
 from accord.entrypoints.web.signin import current_session
 from accord.entrypoints.web.summaries import AlertSummary, summarise
+from accord.entrypoints.web.timeline import Axis
 from accord.errors import Problem
 from accord.services.ports import AlertQuery
 from accord.services.session_ports import WebSession
@@ -45,6 +50,8 @@ async def console_stream(
     severity: str = "",
     urgency: str = "",
     tlp: str = "",
+    bbox: str = "",
+    axis: str = "",
     last_event_id: Annotated[int | None, Header(ge=0, le=2**63 - 1)] = None,
 ) -> Response:
     session = await run_in_threadpool(current_session, request)
@@ -54,22 +61,48 @@ async def console_stream(
     query = Filters(category, severity, urgency, tlp).query(problems)
     if problems or (tlp and tlp not in TLPS):
         return Response("the filter is not valid", status_code=400, media_type="text/plain")
+    try:
+        drawing = _Drawing(parse_bbox(bbox) if bbox else None, Axis.parse(axis) if axis else None)
+    except ValueError:
+        return Response("the frame is not valid", status_code=400, media_type="text/plain")
     reader = session.account.reader
     listener = Listener(Subscription(0, reader, Filter()), test=False)
     hub = hub_of(request)
     joined_at = hub.join(listener)
-    feed = _Feed(request, session, query, tlp)
+    feed = _Feed(request, session, query, tlp, drawing)
     return EventSourceResponse(feed.events(listener, last_event_id, joined_at), ping=PING_SECONDS)
+
+
+@dataclass(frozen=True, slots=True)
+class _Drawing:
+    """The page's map frame and timeline axis, when it sent them."""
+
+    bbox: BBox | None
+    axis: Axis | None
+
+    def shape(self, alert: AlertSummary) -> dict[str, str] | None:
+        """The area the map draws: none for a cancelled or expired thread, which it drops."""
+        shape = shape_of(alert, self.bbox) if self.bbox and alert.is_live else None
+        return {"path": shape.path, "title": shape.title} if shape and shape.path else None
+
+    def bar(self, alert: AlertSummary) -> dict[str, Any] | None:
+        bar = self.axis.bar(alert, 0) if self.axis else None
+        if bar is None:
+            return None
+        return {"x": bar.x, "width": bar.width, "title": bar.title, "open_ended": bar.open_ended}
 
 
 class _Feed:
     """The alerts one session's situation page lists, as they arrive."""
 
-    def __init__(self, request: Request, session: WebSession, query: AlertQuery, tlp: str):
+    def __init__(
+        self, request: Request, session: WebSession, query: AlertQuery, tlp: str, drawing: _Drawing
+    ):
         self._request = request
         self._reader = session.account.reader
         self._query = query
         self._tlp = tlp
+        self._drawing = drawing
         self._when = request.app.state.templates.filters["when"]  # as the pages show times
 
     async def events(
@@ -94,7 +127,15 @@ class _Feed:
             hub.leave(listener)
 
     def _event(self, alert: AlertSummary, position: int) -> ServerSentEvent:
-        data = json.dumps(row_json(alert, str(self._when(alert.sent))))
+        data = json.dumps(
+            {
+                **row_json(alert, str(self._when(alert.sent))),
+                "thread": alert.thread_id,
+                "is_live": alert.is_live,
+                "shape": self._drawing.shape(alert),
+                "bar": self._drawing.bar(alert),
+            }
+        )
         return ServerSentEvent(data=data, id=str(position), event="alert")
 
     def _listed(self, up_to: int, limit: int) -> list[tuple[AlertSummary, int]]:

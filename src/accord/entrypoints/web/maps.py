@@ -1,5 +1,7 @@
 """The situation map, drawn on the server as inline SVG: Natural Earth country outlines, a
-graticule, and each live alert's area (polygons and circles) coloured by severity.
+graticule, and each live alert's area (polygons and circles) coloured by severity. The
+situation page's live feed draws a new alert's area with ``shape_of`` in the projection of
+the page's own map (its ``bbox``), so what arrives lines up with what was drawn.
 
 The projection is equirectangular, scaled by the cosine of the map's middle latitude so
 that shapes near it keep their proportions: good enough for a region, and no JavaScript,
@@ -30,6 +32,7 @@ _GRATICULE_STEPS = (1, 2, 5, 10, 15, 30)
 @dataclass(frozen=True, slots=True)
 class MapShape:
     record_id: str
+    thread_id: int
     title: str
     severity_class: str
     path: str
@@ -37,6 +40,7 @@ class MapShape:
 
 @dataclass(frozen=True, slots=True)
 class SituationMap:
+    bbox: BBox
     width: int
     height: int
     land: tuple[str, ...]
@@ -86,20 +90,46 @@ def situation_map(alerts: Sequence[AlertSummary], *, live_only: bool = True) -> 
     bbox = fit([area for _, area in shapes])
     projection = Projection(bbox)
     return SituationMap(
+        bbox=bbox,
         width=WIDTH,
         height=projection.height,
         land=land_paths(bbox),
         graticule=graticule_paths(projection),
-        shapes=tuple(
-            MapShape(
-                alert.record_id,
-                f"{alert.headline} ({alert.severity}; {alert.area_text})",
-                alert.severity_class,
-                projection.path(area),
-            )
-            for alert, area in shapes
-        ),
+        shapes=tuple(_shape(alert, area, projection) for alert, area in shapes),
     )
+
+
+def shape_of(alert: AlertSummary, bbox: BBox) -> MapShape | None:
+    """``alert``'s area as the map framed by ``bbox`` draws it (None when it has none);
+    parts outside the frame are left for the SVG to clip."""
+    area = _area_of(alert)
+    return None if area is None else _shape(alert, area, Projection(bbox))
+
+
+def _shape(alert: AlertSummary, area: BaseGeometry, projection: Projection) -> MapShape:
+    return MapShape(
+        alert.record_id,
+        alert.thread_id,
+        f"{alert.headline} ({alert.severity}; {alert.area_text})",
+        alert.severity_class,
+        projection.path(area),
+    )
+
+
+def bbox_param(bbox: BBox) -> str:
+    """The frame as the situation page hands it to its live feed: west,south,east,north."""
+    return ",".join(repr(edge) for edge in bbox)
+
+
+def parse_bbox(text: str) -> BBox:
+    """The frame ``bbox_param`` wrote; ValueError unless four finite edges in order."""
+    edges = tuple(float(part) for part in text.split(","))
+    if len(edges) != 4 or not all(math.isfinite(edge) for edge in edges):
+        raise ValueError("a frame is four finite numbers")
+    west, south, east, north = edges
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise ValueError("a frame runs west to east and south to north")
+    return (west, south, east, north)
 
 
 def fit(areas: Sequence[BaseGeometry]) -> BBox:

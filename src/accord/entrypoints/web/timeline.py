@@ -3,12 +3,13 @@ message was sent to when it expires, coloured by severity, drawn on the server a
 
 A map says where; the timeline says since when and until when, and what overlaps. It is
 drawn from the same summaries as the list (so it holds nothing the list does not), newest
-message of each thread only, as on the map.
+message of each thread only, as on the map. The situation page's live feed places a new
+alert's bar on the page's own axis (``Axis``) and leaves the row to the page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -26,12 +27,61 @@ _SPAN_AFTER = timedelta(days=2)  # how far ahead of now
 @dataclass(frozen=True, slots=True)
 class Bar:
     record_id: str
+    thread_id: int
     title: str
     severity_class: str
     x: float
     y: float
     width: float
     open_ended: bool  # no expiry, or beyond the axis: drawn to the edge
+    is_live: bool  # neither cancelled nor expired
+
+
+@dataclass(frozen=True, slots=True)
+class Axis:
+    """The time axis: ``start`` at the left margin, ``end`` at the right one."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def param(self) -> str:
+        """The axis as the situation page hands it to its live feed: ``start/end``."""
+        return f"{self.start.isoformat()}/{self.end.isoformat()}"
+
+    @classmethod
+    def parse(cls, text: str) -> Axis:
+        """The axis ``param`` wrote; ValueError unless two zoned times, in order."""
+        start, end = (datetime.fromisoformat(part) for part in text.split("/", 1))
+        if start.tzinfo is None or end.tzinfo is None or not start < end:
+            raise ValueError("an axis is two zoned times, the earlier first")
+        return cls(start, end)
+
+    def x_of(self, moment: datetime) -> float:
+        scale = (WIDTH - 2 * MARGIN) / (self.end - self.start).total_seconds()
+        clipped = min(max(moment, self.start), self.end)
+        return round(MARGIN + (clipped - self.start).total_seconds() * scale, 1)
+
+    def bar(self, alert: AlertSummary, y: float) -> Bar | None:
+        """``alert``'s bar in the row at ``y``; None when it has no readable sending time."""
+        sent = _instant(alert.sent)
+        if sent is None:
+            return None
+        expires = _instant(alert.expires)
+        until = expires if expires is not None and expires <= self.end else self.end
+        left = self.x_of(sent)
+        return Bar(
+            alert.record_id,
+            alert.thread_id,
+            f"{alert.headline} ({alert.severity}): sent {alert.sent}"
+            + (f", expires {alert.expires}" if alert.expires else ", no expiry"),
+            alert.severity_class,
+            left,
+            y,
+            max(3.0, self.x_of(until) - left),
+            expires is None or expires > self.end,
+            alert.is_live,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +101,19 @@ class Timeline:
     end: datetime
     left_out: int  # threads beyond MOST_ROWS, still in the list below
 
+    @property
+    def axis(self) -> Axis:
+        return Axis(self.start, self.end)
+
+    @property
+    def next_y(self) -> int:
+        """Where a bar that arrives live goes: the row below the last."""
+        return AXIS + len(self.bars) * ROW
+
+    @property
+    def row_height(self) -> int:
+        return ROW
+
 
 def timeline(alerts: Sequence[AlertSummary], now: datetime) -> Timeline:
     """The threads of ``alerts`` (newest first, as the list holds them) on one time axis
@@ -67,51 +130,31 @@ def timeline(alerts: Sequence[AlertSummary], now: datetime) -> Timeline:
     shown = shown[-MOST_ROWS:]
     end = now + _SPAN_AFTER
     earliest = min((sent for _, sent in shown), default=now - timedelta(days=1))
-    start = max(earliest, now - _SPAN_BEFORE) - timedelta(hours=6)
-    scale = (WIDTH - 2 * MARGIN) / (end - start).total_seconds()
-
-    def x_of(moment: datetime) -> float:
-        clipped = min(max(moment, start), end)
-        return round(MARGIN + (clipped - start).total_seconds() * scale, 1)
-
-    bars = []
-    for row, (alert, sent) in enumerate(shown):
-        expires = _instant(alert.expires)
-        until = expires if expires is not None and expires <= end else end
-        left = x_of(sent)
-        bars.append(
-            Bar(
-                alert.record_id,
-                f"{alert.headline} ({alert.severity}): sent {alert.sent}"
-                + (f", expires {alert.expires}" if alert.expires else ", no expiry"),
-                alert.severity_class,
-                left,
-                AXIS + row * ROW,
-                max(3.0, x_of(until) - left),
-                expires is None or expires > end,
-            )
-        )
+    axis = Axis(max(earliest, now - _SPAN_BEFORE) - timedelta(hours=6), end)
+    placed = (axis.bar(alert, AXIS + row * ROW) for row, (alert, _) in enumerate(shown))
+    bars = [bar for bar in placed if bar is not None]
     return Timeline(
         width=WIDTH,
         height=AXIS + max(1, len(bars)) * ROW + 4,
-        now_x=x_of(now),
+        now_x=axis.x_of(now),
         bars=tuple(bars),
-        ticks=_ticks(start, end, x_of),
-        start=start,
-        end=end,
+        ticks=_ticks(axis),
+        start=axis.start,
+        end=axis.end,
         left_out=left_out,
     )
 
 
-def _ticks(start: datetime, end: datetime, x_of: Callable[[datetime], float]) -> tuple[Tick, ...]:
+def _ticks(axis: Axis) -> tuple[Tick, ...]:
     """Midnights (UTC) along the axis, about ten of them."""
+    start, end = axis.start, axis.end
     days = (end - start).days + 1
     step = max(1, days // 10)
     first = datetime(start.year, start.month, start.day, tzinfo=UTC) + timedelta(days=1)
     ticks = []
     moment = first
     while moment < end:
-        ticks.append(Tick(x_of(moment), moment.strftime("%d %b")))
+        ticks.append(Tick(axis.x_of(moment), moment.strftime("%d %b")))
         moment += timedelta(days=step)
     return tuple(ticks)
 

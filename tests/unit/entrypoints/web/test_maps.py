@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import shapely
 
 from accord.entrypoints.web import maps
@@ -93,3 +94,30 @@ def test_an_alerts_own_page_draws_its_area_even_when_it_has_expired() -> None:
     gone = AlertSummary(**{**{f: getattr(gone, f) for f in gone.__slots__}, "state": "expired"})
     assert maps.situation_map([gone]).shapes == ()
     assert [s.record_id for s in maps.situation_map([gone], live_only=False).shapes] == ["a1"]
+
+
+def test_a_frame_goes_to_the_live_feed_and_back_unchanged() -> None:
+    drawn = maps.situation_map([_alert("a1", shapely.box(24.1, 59.3, 25.7, 60.2))])
+    assert maps.parse_bbox(maps.bbox_param(drawn.bbox)) == drawn.bbox
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "1,2,3", "1,2,3,4,5", "a,b,c,d", "0,0,inf,10", "10,0,5,10", "0,10,5,5", "0,0,200,5"],
+)
+def test_a_frame_that_is_not_four_edges_in_order_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        maps.parse_bbox(text)
+
+
+def test_a_live_alert_is_drawn_as_the_page_draws_it_even_outside_its_frame() -> None:
+    near = _alert("a1", shapely.box(24, 59, 25, 60), thread=3)
+    far = _alert("a2", shapely.box(-4, 40, -3, 41), "Minor", thread=4)
+    page = maps.situation_map([near])
+    (on_page,) = page.shapes
+    assert maps.shape_of(near, page.bbox) == on_page
+    arrived = maps.shape_of(far, page.bbox)
+    assert arrived is not None
+    assert (arrived.thread_id, arrived.severity_class) == (4, "minor")
+    assert float(arrived.path[1:].split(",")[0]) < 0  # west of the frame, left to the clip
+    assert maps.shape_of(_alert("a3", None), page.bbox) is None

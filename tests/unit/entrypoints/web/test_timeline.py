@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from accord.entrypoints.web.summaries import AlertSummary
-from accord.entrypoints.web.timeline import MARGIN, MOST_ROWS, WIDTH, timeline
+from accord.entrypoints.web.timeline import MARGIN, MOST_ROWS, WIDTH, Axis, timeline
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
@@ -72,3 +75,48 @@ def test_an_empty_situation_has_an_empty_timeline() -> None:
     drawn = timeline([], NOW)
     assert drawn.bars == ()
     assert drawn.height > 0
+
+
+def test_an_axis_goes_to_the_live_feed_and_back_unchanged() -> None:
+    drawn = timeline([_alert("a", NOW - timedelta(days=2), None, thread=1)], NOW)
+    assert Axis.parse(drawn.axis.param) == drawn.axis
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "2026-11-24T12:00:00+00:00",
+        "2026-11-24T12:00:00/2026-11-25T12:00:00",
+        "2026-11-25T12:00:00+00:00/2026-11-24T12:00:00+00:00",
+        "yesterday/tomorrow",
+    ],
+)
+def test_an_axis_that_is_not_two_zoned_times_in_order_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        Axis.parse(text)
+
+
+def test_a_bar_that_arrives_live_lands_where_the_page_would_draw_it() -> None:
+    older = _alert("a", NOW - timedelta(days=2), NOW - timedelta(days=1), thread=1)
+    newer = _alert("b", NOW - timedelta(hours=1), NOW + timedelta(hours=5), thread=2)
+    page = timeline([older], NOW)
+    arrived = page.axis.bar(newer, page.next_y)
+    assert arrived is not None
+    redrawn = timeline([newer, older], NOW)
+    assert redrawn.axis == page.axis  # the earliest sending, and so the axis, is unchanged
+    assert redrawn.bars[-1] == arrived
+    assert page.next_y + page.row_height == redrawn.next_y
+
+
+def test_a_cancelled_threads_bar_is_marked_ended() -> None:
+    cancelled = replace(_alert("a", NOW - timedelta(hours=3), None, thread=1), state="cancelled")
+    (bar,) = timeline([cancelled], NOW).bars
+    assert not bar.is_live
+    (live,) = timeline([replace(cancelled, state="active")], NOW).bars
+    assert live.is_live
+
+
+def test_an_alert_without_a_readable_sending_time_gets_no_bar() -> None:
+    undated = replace(_alert("a", NOW, None, thread=1), sent="not a time")
+    assert Axis(NOW - timedelta(days=1), NOW).bar(undated, 0) is None

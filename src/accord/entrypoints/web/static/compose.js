@@ -1,6 +1,8 @@
 // The compose form's map: clicks add the polygon's corners, written to the polygon field as
 // "lat,lon lat,lon ...", closed once there are three; typing in the field redraws the map.
 // The field is what the server reads, so the form works the same without this script.
+// Picking a country as the geocode names an area not yet described, as the server does
+// when the form is sent.
 (function () {
   "use strict";
 
@@ -104,10 +106,27 @@
     }
   }
 
+  function setUpCountry(select, description) {
+    var filled = "";  // the name this script wrote, replaced when another country is picked
+    select.addEventListener("change", function () {
+      var option = select.options[select.selectedIndex];
+      var name = (option && option.getAttribute("data-name")) || "";
+      if (description.value.trim() === "" || description.value === filled) {
+        description.value = name;
+        filled = name;
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var svg = document.getElementById("drawing-map");
     if (svg) {
       setUp(svg);
+    }
+    var select = document.getElementById("field-geocode_country");
+    var description = document.getElementById("field-area_desc");
+    if (select && description) {
+      setUpCountry(select, description);
     }
   });
 })();

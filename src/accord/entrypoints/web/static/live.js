@@ -1,9 +1,14 @@
 // The situation page, live: new alerts this user may read (the server decides, with the
 // page's own filters) are added at the top of the list as they arrive, and announced
-// politely. Built with DOM methods and textContent only: alert text is never markup.
+// politely; the map gains the alert's area (an update redraws its thread's, a cancellation
+// takes it off) and the timeline its bar (an update or cancellation replaces the thread's).
+// The server draws shape and bar for the page's own frame and axis, which the page put in
+// the stream's address; this script only places them. Built with DOM methods, setAttribute
+// and textContent only: alert text is never markup.
 (function () {
   "use strict";
 
+  var SVG = "http://www.w3.org/2000/svg";
   var SEVERITY_CLASSES = ["extreme", "severe", "moderate", "minor", "unknown"];
   var COLUMNS = ["Headline", "Event", "Severity", "Sent", "Area", "TLP", "State"];
 
@@ -75,6 +80,93 @@
     return body;
   }
 
+  function svgElement(tag, attributes) {
+    var made = document.createElementNS(SVG, tag);
+    Object.keys(attributes).forEach(function (name) {
+      made.setAttribute(name, attributes[name]);
+    });
+    return made;
+  }
+
+  function titled(parent, text) {
+    var title = svgElement("title", {});
+    title.textContent = text;
+    parent.appendChild(title);
+    return parent;
+  }
+
+  function alertLink(alert, className) {
+    return svgElement("a", {
+      href: "/console/alerts/" + encodeURIComponent(alert.record_id),
+      "class": className + " live-new sev-" + severityClass(alert.severity_class),
+      "data-alert": alert.record_id,
+      "data-thread": String(alert.thread)
+    });
+  }
+
+  function ofThread(container, alert) {
+    return container.querySelectorAll('a[data-thread="' + CSS.escape(String(alert.thread)) + '"]');
+  }
+
+  function drawArea(alert) {
+    var areas = document.querySelector("svg.map-svg g.areas");
+    if (!areas) {
+      return;
+    }
+    ofThread(areas, alert).forEach(function (old) { old.remove(); });
+    if (!alert.is_live || !alert.shape) {
+      return;
+    }
+    var link = titled(alertLink(alert, "area"), alert.shape.title);
+    link.appendChild(svgElement("path", { d: alert.shape.path, "fill-rule": "evenodd" }));
+    areas.appendChild(link);
+  }
+
+  function lengthen(svg, height) {
+    var box = svg.getAttribute("viewBox").split(" ");
+    if (Number(box[3]) >= height) {
+      return;
+    }
+    box[3] = String(height);
+    svg.setAttribute("viewBox", box.join(" "));
+    svg.querySelectorAll("line").forEach(function (line) { line.setAttribute("y2", String(height)); });
+  }
+
+  function rowFor(svg, alert) {
+    var old = ofThread(svg, alert)[0];
+    if (old) {
+      old.remove();
+      return Number(old.querySelector("rect").getAttribute("y"));
+    }
+    var y = Number(svg.getAttribute("data-next-y"));
+    var next = y + Number(svg.getAttribute("data-row-height"));
+    svg.setAttribute("data-next-y", String(next));
+    lengthen(svg, next + 4);
+    return y;
+  }
+
+  function placeBar(alert) {
+    var svg = document.querySelector("svg.timeline-svg");
+    if (!svg || !alert.bar) {
+      return;
+    }
+    var className = "bar" + (alert.bar.open_ended ? " open-ended" : "") + (alert.is_live ? "" : " ended");
+    var link = alertLink(alert, className);
+    var rect = titled(svgElement("rect", {
+      x: String(alert.bar.x),
+      y: String(rowFor(svg, alert)),
+      width: String(alert.bar.width),
+      height: "12",
+      rx: "2"
+    }), alert.bar.title);
+    link.appendChild(rect);
+    svg.appendChild(link);
+    var empty = document.querySelector(".timeline-empty");
+    if (empty) {
+      empty.remove();
+    }
+  }
+
   function arrived(status, event) {
     var alert = JSON.parse(event.data);
     if (document.querySelector('tr[data-alert="' + CSS.escape(alert.record_id) + '"]')) {
@@ -82,6 +174,8 @@
     }
     var body = tableBody(status);
     body.insertBefore(row(alert), body.firstChild);
+    drawArea(alert);
+    placeBar(alert);
     status.textContent = "New alert: " + alert.headline + " (" + alert.severity + ", TLP:" + alert.tlp + ").";
   }
 
@@ -90,7 +184,7 @@
     if (!status || !window.EventSource) {
       return;
     }
-    var source = new EventSource(status.getAttribute("data-stream") + window.location.search);
+    var source = new EventSource(status.getAttribute("data-stream"));
     source.addEventListener("alert", function (event) { arrived(status, event); });
     source.addEventListener("open", function () { status.classList.add("is-live"); });
     window.addEventListener("pagehide", function () { source.close(); });
