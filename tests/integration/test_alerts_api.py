@@ -287,9 +287,21 @@ def test_filters_narrow_the_list(server: LiveServer, region: Region) -> None:
         assert ids(lat=45.02, lon=10.01) == ["F-2"]
         assert ids(lat=45.2, lon=10.3) == []
         assert ids(lat=59.5, lon=24.5) == ["F-1", "F-4"]
+        assert ids(sector="environment") == ["F-1", "F-4"]  # Met
+        assert ids(sector="disaster", category="Fire") == ["F-2"]
+        assert ids(sector=["health", "defence"]) == []  # F-3, Health, is an exercise
+        assert ids(tlp="CLEAR") == ["F-1", "F-2", "F-4"]  # Public scope
+        assert ids(tlp=["RED", "AMBER"]) == []
         bad = client.get("/api/v1/alerts", params={"severity": "Huge", "bbox": "x"})
+        outside = client.get("/api/v1/alerts", params={"sector": "health", "category": "Met"})
+        unknown = client.get("/api/v1/alerts", params={"sector": "space", "tlp": "PINK"})
     assert bad.status_code == 422
     assert len(bad.json()["errors"]) == 2
+    assert outside.status_code == 422
+    assert [e["code"] for e in outside.json()["errors"]] == ["OUTSIDE_SECTOR"]
+    assert "Met is not a category of sector health" in outside.text
+    assert unknown.status_code == 422
+    assert sorted(e["location"] for e in unknown.json()["errors"]) == ["sector", "tlp"]
 
 
 def test_pages_follow_the_cursor_without_gaps_or_repeats(

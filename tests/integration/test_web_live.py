@@ -168,9 +168,36 @@ def test_only_what_the_filters_and_the_users_scope_let_through_is_drawn(
     assert event["shape"]["title"].startswith("Fire ")
 
 
+def test_the_stream_keeps_to_the_pages_sector_and_tlp(server: LiveServer, region: Region) -> None:
+    with _signed_in(server, "lt-observer") as client:
+        page = client.get("/console", params={"sector": "health", "tlp": "GREEN"}).text
+        stream = _stream_of(page)
+        with client.stream("GET", stream) as response:
+            _issue(server, region, alert_xml("storm-1", headline="Storm"), tlp="GREEN")  # Met
+            _issue(  # Health, but CLEAR
+                server,
+                region,
+                alert_xml("flu-0", category="Health", headline="Flu clear"),
+                tlp="CLEAR",
+            )
+            flu = _issue(
+                server,
+                region,
+                alert_xml("flu-1", category="Health", headline="Flu", scope="Restricted"),
+                tlp="GREEN",
+            )
+            (event,) = _events(response, 1)
+    assert parse_qs(urlsplit(stream).query)["sector"] == ["health"]
+    assert event["record_id"] == flu["record_id"]
+    assert event["tlp"] == "GREEN"
+
+
 @pytest.mark.parametrize(
     "params",
     [
+        {"sector": "space"},
+        {"tlp": "PINK"},
+        {"sector": "health", "category": "Met"},
         {"bbox": "20,50,30"},
         {"bbox": "20,50,30,nan"},
         {"bbox": "30,50,20,60"},
@@ -180,7 +207,7 @@ def test_only_what_the_filters_and_the_users_scope_let_through_is_drawn(
         {"axis": "2026-11-01T00:00:00/2026-11-02T00:00:00"},
     ],
 )
-def test_a_frame_or_axis_that_is_not_valid_is_refused(
+def test_a_filter_frame_or_axis_that_is_not_valid_is_refused(
     server: LiveServer, region: Region, params: dict[str, str]
 ) -> None:
     with _signed_in(server, "lt-observer") as client:

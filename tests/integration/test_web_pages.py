@@ -203,6 +203,38 @@ def test_the_console_filters_by_tlp_severity_and_category(
     assert '<option value="Fire" selected>' in fire
 
 
+def test_the_console_filters_by_sector_and_finds_tlp_beyond_the_newest_page(
+    server: LiveServer,
+    region: Region,
+    node: Node,
+    alerts: dict[str, tuple[str, str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token = region.tokens["EE:focal-point"]
+    _issue(server, token, "W-FLU", "GREEN", headline="Influenza cluster", category="Health")
+    _issue(server, token, "W-FIRE", "GREEN", headline="Forest fire near Tartu", category="Fire")
+    # The newest three alerts are GREEN: a RED filter applied after a three-row query would
+    # find nothing; applied in the query it finds EE's and LV's RED alerts further back.
+    monkeypatch.setattr("accord.entrypoints.web.console.SITUATION_SIZE", 3)
+    node.sessions.set_password("ee-focal-point", PASSWORD)
+    with server.client() as client:
+        sign_in(client, "ee-focal-point")
+        health = client.get("/console", params={"sector": "health"})
+        disaster = client.get("/console", params={"sector": "disaster"}).text
+        both = client.get("/console", params={"sector": "health", "category": "Fire"})
+        red = client.get("/console", params={"tlp": "RED"}).text
+    assert health.status_code == 200
+    assert "Influenza cluster" in health.text
+    assert "Forest fire near Tartu" not in health.text
+    assert "Headline EE GREEN 1" not in health.text  # Met
+    assert '<option value="health" selected>' in health.text
+    assert "Forest fire near Tartu" in disaster
+    assert "Influenza cluster" not in disaster
+    assert both.status_code == 400
+    assert "Fire is not a category of sector health" in both.text
+    assert set(re.findall(r"Headline \w\w [A-Z+]+ \d", red)) == {"Headline EE RED 4"}
+
+
 def test_hostile_alert_text_is_escaped_on_every_page(
     server: LiveServer, region: Region, node: Node
 ) -> None:

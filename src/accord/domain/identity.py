@@ -44,6 +44,22 @@ class Sector(StrEnum):
     FOREIGN_AFFAIRS = "foreign-affairs"
 
 
+# The CAP 1.2 categories of the alerts each sector's agencies act on: what "the health
+# sector's alerts" means when the situation page or ``GET /api/v1/alerts`` filter by
+# sector. CAP has no sector of its own; its categories are the nearest standard facet.
+SECTOR_CATEGORIES: Mapping[Sector, frozenset[str]] = {
+    Sector.DEFENCE: frozenset({"Security", "CBRNE"}),
+    Sector.HEALTH: frozenset({"Health", "CBRNE"}),
+    Sector.ENVIRONMENT: frozenset({"Env", "Met", "Geo"}),
+    Sector.DISASTER: frozenset(
+        {"Geo", "Met", "Safety", "Rescue", "Fire", "Env", "Transport", "Infra", "CBRNE"}
+    ),
+    Sector.CYBER: frozenset({"Infra", "Security"}),
+    Sector.BORDER: frozenset({"Security", "Safety", "Rescue", "Transport"}),
+    Sector.FOREIGN_AFFAIRS: frozenset({"Security", "Other"}),
+}
+
+
 class ParticipantKind(StrEnum):
     STATE = "state"
     ORGANISATION = "organisation"

@@ -166,6 +166,7 @@ class AlertQuery:
     """Filters of ``GET /api/v1/alerts``; None means "any"."""
 
     categories: tuple[str, ...] = ()
+    tlps: tuple[str, ...] = ()
     event: str | None = None
     min_urgency_rank: int | None = None
     min_severity_rank: int | None = None

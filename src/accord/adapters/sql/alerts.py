@@ -359,6 +359,8 @@ def _filtered(statement: Select[Any], query: AlertQuery) -> Select[Any]:
         conditions.append(alerts.c.status.in_(query.statuses))
     if query.msg_types:
         conditions.append(alerts.c.msg_type.in_(query.msg_types))
+    if query.tlps:
+        conditions.append(records.c.tlp.in_(query.tlps))
     if query.sender is not None:
         conditions.append(alerts.c.sender == query.sender)
     if query.sent_after is not None:

@@ -6,7 +6,12 @@ import base64
 import binascii
 from datetime import datetime
 
+from accord.domain.identity import SECTOR_CATEGORIES, Sector
+from accord.domain.sharing import Tlp
 from accord.errors import Problem
+
+SECTORS = tuple(sector.value for sector in Sector)
+TLPS = tuple(level.value for level in Tlp)
 
 
 def members(
@@ -18,6 +23,35 @@ def members(
                 Problem(name, "INVALID_VALUE", f"{name} must be one of {', '.join(allowed)}")
             )
     return values
+
+
+def in_sectors(sectors: list[str], categories: list[str], problems: list[Problem]) -> list[str]:
+    """The categories to ask for: those of the chosen sectors (``SECTOR_CATEGORIES``),
+    narrowed to ``categories`` when both are given. A category outside every chosen sector
+    is a problem rather than an empty answer, so a contradictory filter says so."""
+    if not sectors:
+        return categories
+    covered: set[str] = set()
+    for value in sectors:
+        if value in SECTORS:
+            covered |= SECTOR_CATEGORIES[Sector(value)]
+        else:
+            problems.append(
+                Problem("sector", "INVALID_VALUE", f"sector must be one of {', '.join(SECTORS)}")
+            )
+    if not categories:
+        return sorted(covered)
+    outside = [c for c in categories if c not in covered]
+    if covered and outside:
+        problems.append(
+            Problem(
+                "category",
+                "OUTSIDE_SECTOR",
+                f"{', '.join(outside)} is not a category of sector {', '.join(sectors)}, "
+                f"which covers {', '.join(sorted(covered))}",
+            )
+        )
+    return [c for c in categories if c in covered]
 
 
 def rank(

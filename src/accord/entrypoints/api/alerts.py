@@ -178,6 +178,13 @@ def list_alerts(
     category: Annotated[
         list[str] | None, Query(description="CAP category; repeat for any of several.")
     ] = None,
+    sector: Annotated[
+        list[str] | None,
+        Query(description="Only the CAP categories this sector acts on; repeat for several."),
+    ] = None,
+    tlp: Annotated[
+        list[str] | None, Query(description="TLP level; repeat for any of several.")
+    ] = None,
     event: str | None = None,
     urgency: Annotated[str | None, Query(description="At least this urgency.")] = None,
     severity: Annotated[str | None, Query(description="At least this severity.")] = None,
@@ -199,7 +206,14 @@ def list_alerts(
     node = node_of(request)
     problems: list[Problem] = []
     query = AlertQuery(
-        categories=tuple(alert_query.members(category or [], CATEGORIES, "category", problems)),
+        categories=tuple(
+            alert_query.in_sectors(
+                sector or [],
+                alert_query.members(category or [], CATEGORIES, "category", problems),
+                problems,
+            )
+        ),
+        tlps=tuple(alert_query.members(tlp or [], alert_query.TLPS, "tlp", problems)),
         event=event,
         min_urgency_rank=alert_query.rank(urgency, URGENCY_RANK, "urgency", problems),
         min_severity_rank=alert_query.rank(severity, SEVERITY_RANK, "severity", problems),

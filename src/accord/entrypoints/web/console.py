@@ -1,6 +1,7 @@
 """The signed-in console. ``/console`` is the situation view: the alerts the user may read
 (the API's scope checks, through the same Account), on the map, on a timeline and in a
-list, filtered by category, severity, urgency and TLP from a GET form. The page hands its
+list, filtered by sector, category, severity, urgency and TLP from a GET form (a sector
+stands for the CAP categories its agencies act on, ``SECTOR_CATEGORIES``). The page hands its
 live feed (live.py) its filters, its map's frame and its timeline's axis, so that what
 arrives is filtered as the page was and drawn where the page would draw it.
 """
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from accord.bootstrap import Node
 from accord.domain.alerts.cap import CATEGORIES, SEVERITIES, SEVERITY_RANK, URGENCIES, URGENCY_RANK
-from accord.domain.sharing import Reader, Tlp
+from accord.domain.sharing import Reader
 from accord.entrypoints.api import alert_query
 from accord.entrypoints.web.maps import bbox_param, situation_map
 from accord.entrypoints.web.rendering import node_of, render
@@ -27,11 +28,12 @@ from accord.services.ports import AlertQuery
 
 router = APIRouter(include_in_schema=False)
 SITUATION_SIZE = 200
-TLPS = tuple(level.value for level in Tlp)
+TLPS = alert_query.TLPS
 
 
 @dataclass(frozen=True, slots=True)
 class Filters:
+    sector: str
     category: str
     severity: str
     urgency: str
@@ -40,6 +42,7 @@ class Filters:
     def params(self) -> dict[str, str]:
         """The filters that are set, as query parameters."""
         chosen = {
+            "sector": self.sector,
             "category": self.category,
             "severity": self.severity,
             "urgency": self.urgency,
@@ -48,9 +51,13 @@ class Filters:
         return {name: value for name, value in chosen.items() if value}
 
     def query(self, problems: list[Problem]) -> AlertQuery:
-        categories = [self.category] if self.category else []
+        chosen = alert_query.members(
+            [self.category] if self.category else [], CATEGORIES, "category", problems
+        )
+        sectors = [self.sector] if self.sector else []
         return AlertQuery(
-            categories=tuple(alert_query.members(categories, CATEGORIES, "category", problems)),
+            categories=tuple(alert_query.in_sectors(sectors, chosen, problems)),
+            tlps=tuple(alert_query.members([self.tlp] if self.tlp else [], TLPS, "tlp", problems)),
             min_severity_rank=alert_query.rank(
                 self.severity or None, SEVERITY_RANK, "severity", problems
             ),
@@ -63,13 +70,18 @@ class Filters:
 
 @router.get("/console", response_class=HTMLResponse)
 def situation(
-    request: Request, category: str = "", severity: str = "", urgency: str = "", tlp: str = ""
+    request: Request,
+    sector: str = "",
+    category: str = "",
+    severity: str = "",
+    urgency: str = "",
+    tlp: str = "",
 ) -> Response:
     session = current_session(request)
     if session is None:
         return RedirectResponse("/signin?next=/console", status_code=303)
     node = node_of(request)
-    filters = Filters(category, severity, urgency, tlp)
+    filters = Filters(sector, category, severity, urgency, tlp)
     problems: list[Problem] = []
     alerts = _listed(node, session.account.reader, filters, problems)
     drawn = situation_map(alerts)
@@ -86,6 +98,7 @@ def situation(
             "filters": filters,
             "problems": problems,
             "choices": {
+                "sector": alert_query.SECTORS,
                 "category": CATEGORIES,
                 "severity": SEVERITIES,
                 "urgency": URGENCIES,
@@ -103,11 +116,5 @@ def _listed(
     """The alerts ``reader`` may read that pass ``filters``, newest first; none, and the
     reasons in ``problems``, when a filter is not valid."""
     query = filters.query(problems)
-    if filters.tlp and filters.tlp not in TLPS:
-        problems.append(Problem("tlp", "INVALID_VALUE", f"tlp must be one of {', '.join(TLPS)}"))
     views = [] if problems else node.alerts.search(reader, query)
-    return [
-        summarise(view, node.alerts.thread_state(view))
-        for view in views
-        if not filters.tlp or view.row.scope.tlp.value == filters.tlp
-    ]
+    return [summarise(view, node.alerts.thread_state(view)) for view in views]

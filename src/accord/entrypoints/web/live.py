@@ -4,8 +4,8 @@ does not hold).
 
 It joins the node's one ``StreamHub`` with the session's reader as its scope, so it wakes
 only for alerts this user may read; each one is then read again through
-``node.alerts.search`` with the user's reader and the page's own filters (category,
-severity, urgency, TLP), so nothing reaches the browser that the situation page itself
+``node.alerts.search`` with the user's reader and the page's own filters (sector,
+category, severity, urgency, TLP), so nothing reaches the browser that the situation page itself
 would not list. Each event carries what a list row shows, the alert's thread, and, drawn
 on the server for the page's own frame (``bbox``) and time axis (``axis``), the alert's
 shape on the map and its bar on the timeline: numbers and plain text, which the script
@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from accord.domain.routing.filters import Filter
 from accord.domain.routing.matching import Subscription
 from accord.entrypoints.api.stream import PING_SECONDS, Listener, hub_of
-from accord.entrypoints.web.console import TLPS, Filters
+from accord.entrypoints.web.console import Filters
 from accord.entrypoints.web.maps import BBox, parse_bbox, shape_of
 from accord.entrypoints.web.rendering import node_of
 from accord.entrypoints.web.signin import current_session
@@ -46,6 +46,7 @@ CATCH_UP = 200  # at most this many missed alerts are sent after a reconnection
 @router.get("/console/stream")
 async def console_stream(
     request: Request,
+    sector: str = "",
     category: str = "",
     severity: str = "",
     urgency: str = "",
@@ -58,8 +59,8 @@ async def console_stream(
     if session is None:
         return Response("sign in first", status_code=401, media_type="text/plain")
     problems: list[Problem] = []
-    query = Filters(category, severity, urgency, tlp).query(problems)
-    if problems or (tlp and tlp not in TLPS):
+    query = Filters(sector, category, severity, urgency, tlp).query(problems)
+    if problems:
         return Response("the filter is not valid", status_code=400, media_type="text/plain")
     try:
         drawing = _Drawing(parse_bbox(bbox) if bbox else None, Axis.parse(axis) if axis else None)
@@ -69,7 +70,7 @@ async def console_stream(
     listener = Listener(Subscription(0, reader, Filter()), test=False)
     hub = hub_of(request)
     joined_at = hub.join(listener)
-    feed = _Feed(request, session, query, tlp, drawing)
+    feed = _Feed(request, session, query, drawing)
     return EventSourceResponse(feed.events(listener, last_event_id, joined_at), ping=PING_SECONDS)
 
 
@@ -95,13 +96,10 @@ class _Drawing:
 class _Feed:
     """The alerts one session's situation page lists, as they arrive."""
 
-    def __init__(
-        self, request: Request, session: WebSession, query: AlertQuery, tlp: str, drawing: _Drawing
-    ):
+    def __init__(self, request: Request, session: WebSession, query: AlertQuery, drawing: _Drawing):
         self._request = request
         self._reader = session.account.reader
         self._query = query
-        self._tlp = tlp
         self._drawing = drawing
         self._when = request.app.state.templates.filters["when"]  # as the pages show times
 
@@ -146,7 +144,6 @@ class _Feed:
         return [
             (summarise(view, node.alerts.thread_state(view)), view.row.position)
             for view in node.alerts.search(self._reader, query)
-            if not self._tlp or view.row.scope.tlp.value == self._tlp
         ]
 
 
