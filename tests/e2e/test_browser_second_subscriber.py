@@ -19,7 +19,7 @@ from tests.integration.cap_samples import alert_xml
 
 pytestmark = BROWSER
 
-WAIT = 10_000  # ms, for each condition awaited
+WAIT = 20_000  # ms, for each condition awaited (CI runs on two busy cores)
 AREA = "57.2,21.6 57.2,22.4 57.6,22.4 57.6,21.6 57.2,21.6"  # the Irbe strait
 
 

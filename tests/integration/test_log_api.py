@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 from accord.adapters.cap_xml import check_signature
 from accord.bootstrap import Node, build
 from accord.config import Settings
+from accord.errors import ConflictError
 from accord.ledger import merkle, notes
 from accord.ledger.records import open_entry
 from tests.integration.cap_samples import alert_xml
@@ -113,6 +115,22 @@ def test_participant_keys_are_registered_and_rotated_as_signed_records(
     record = open_entry(base64.b64decode(entries[0]["entry"]))
     assert record.envelope.kind == "key.rotation"
     assert record.envelope.key_id == rotated["previous_key_id"]
+
+
+def test_only_the_node_that_writes_for_a_participant_rotates_its_key(
+    tmp_path: Path, database_url: str
+) -> None:
+    node = build(Settings(data_dir=tmp_path / "ee", database_url=database_url, authors="EE"))
+    try:
+        for code, name in (("EE", "Estonia"), ("LV", "Latvia")):
+            node.identity.add_participant(code, name, "state")
+        before = node.keys.published()["participants"]
+        with pytest.raises(ConflictError, match="does not write for LV"):
+            node.keys.rotate("LV")
+        assert node.keys.published()["participants"] == before  # nothing written
+        assert node.keys.rotate("EE")["participant"] == "EE"
+    finally:
+        node.close()
 
 
 def test_rebuild_recomputes_projections_and_the_api_answers_the_same(

@@ -90,6 +90,13 @@ class KeyService:
 
     def rotate(self, participant: str) -> dict[str, Any]:
         """Replace ``participant``'s key; the rotation record is signed by the old key."""
+        if not self.writes_for(participant):
+            # Its private key lives on the node that writes for it; a rotation here would be
+            # signed by nobody's key, or by a stray one that the federation would reject.
+            raise ConflictError(
+                f"this node does not write for {participant} (ACCORD_AUTHORS); "
+                "rotate its key on the node that does"
+            )
         with self._uow() as uow:
             old = uow.keys.current(participant)
             if old is None:
