@@ -36,6 +36,7 @@ from accord.services.federation_ports import PeerClient, PeerClients, PeerRow
 from accord.services.identity import IdentityService
 from accord.services.keys import KeyService
 from accord.services.log import LogService
+from accord.services.log_audit import LogAuditService
 from accord.services.ports import Clock
 from accord.services.records import RecordWriter
 from accord.services.responses import ResponseService
@@ -52,6 +53,7 @@ class Node:
     identity: IdentityService
     alerts: AlertService
     log: LogService
+    log_audit: LogAuditService
     keys: KeyService
     keystore: FileKeystore
     router: Router
@@ -118,6 +120,7 @@ def build(
         identity=IdentityService(uow, clock, on_participant_added=keys.on_participant_added),
         alerts=alerts,
         log=log,
+        log_audit=LogAuditService(uow, clock, log, settings.witness_key_list),
         keys=keys,
         keystore=keystore,
         router=router,

@@ -40,6 +40,8 @@ SETTINGS: dict[str, str] = {
     "witnesses whose cosignatures the node accepts.",
     "checkpoint_interval": "Seconds after which an idle node re-signs its checkpoint "
     "(default 3600).",
+    "audit_interval": "Seconds between the node's audits of its own log: one when "
+    "`accord serve` has started, then one every interval (default 86400; 0: none).",
     "worker": "in-process (default): `accord serve` also sends deliveries and escalations; "
     "off: run `accord worker` separately (several may run against PostgreSQL).",
     "delivery_timeout": "Seconds one webhook or e-mail attempt may take in all (default 10).",
@@ -72,6 +74,7 @@ _INT_SETTINGS = frozenset(
         "max_document_bytes",
         "max_batch_items",
         "checkpoint_interval",
+        "audit_interval",
         "delivery_timeout",
         "delivery_lease",
         "smtp_port",
@@ -98,6 +101,7 @@ class Settings:
     log_origin: str = ""
     witness_keys: str = ""
     checkpoint_interval: int = 3600
+    audit_interval: int = 86400
     worker: str = "in-process"
     delivery_timeout: int = 10
     delivery_lease: int = 120
@@ -224,6 +228,8 @@ def _validated(settings: Settings) -> Settings:
         )
     if settings.max_document_bytes < 1024 or settings.max_batch_items < 1:
         raise ConfigurationError("max_document_bytes must be >= 1024 and max_batch_items >= 1")
+    if settings.audit_interval < 0:
+        raise ConfigurationError("audit_interval must be 0 (no audits) or more seconds")
     if not 0 <= settings.agreement_notice_days <= 366:
         raise ConfigurationError("agreement_notice_days must be from 0 (never) to 366")
     return replace(settings, sqlite_synchronous=synchronous)

@@ -1,10 +1,12 @@
 """The console's log page over real HTTP, on both engines: the checkpoint as
 ``/log/checkpoint`` serves it with its witness cosignatures, the keys, incidents for every
-signed-in user and peers for admins only, as the API allows each."""
+signed-in user and peers for admins only, as the API allows each; the node's audits of its
+log for everyone, and the button that runs one for admins only."""
 
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -14,7 +16,9 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from sqlalchemy import text
 
+from accord.adapters.sql.append_only import allow_changes, forbid_changes
 from accord.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from accord.bootstrap import Node, build
 from accord.config import Settings
@@ -23,7 +27,7 @@ from accord.ledger import notes
 from accord.services.log import HISTORY_PAGE
 from accord.services.ports import Account
 from tests.integration.conftest import LiveServer, Region
-from tests.integration.web_pages import PASSWORD, inline_code, sign_in
+from tests.integration.web_pages import PASSWORD, form_token, inline_code, sign_in
 
 WITNESS = "witness.example"
 PEER_URL = "https://lv-node.example/<b>peer</b>"
@@ -175,6 +179,71 @@ def test_the_log_page_pages_the_checkpoint_history_with_each_witness_cosignature
     assert refused.status_code == 400
     assert "Not a page of the history" in refused.text
     assert "<b>1</b>" not in refused.text
+
+
+AUDIT_BUTTON = '<form method="post" action="/console/log/audits"'
+
+
+def _audit_ids(node: Node, at_least: int = 0) -> list[int]:
+    """The stored audits' ids, newest first, once there are ``at_least`` (the server
+    audits the log when it starts)."""
+    deadline = time.monotonic() + 20
+    while len(ids := [audit.id for audit in node.log_audit.recent()]) < at_least:
+        assert time.monotonic() < deadline, "no audit was stored"
+        time.sleep(0.05)
+    return ids
+
+
+def test_an_admin_audits_the_log_from_the_page_and_sees_the_result(
+    server: LiveServer, node: Node, watched: str
+) -> None:
+    before = _audit_ids(node, at_least=1)
+    with server.client() as client:
+        assert sign_in(client, "admin").status_code == 303
+        page = client.get("/console/log")
+        assert AUDIT_BUTTON in page.text
+        forged = client.post("/console/log/audits", data={"csrf_token": "not the token"})
+        assert _audit_ids(node) == before
+        posted = client.post("/console/log/audits", data={"csrf_token": form_token(page.text)})
+        after = client.get(posted.headers["location"])
+    assert forged.status_code == 403
+    assert "The form did not come from this site." in forged.text
+    assert posted.status_code == 303
+    assert posted.headers["location"] == "/console/log#audits"
+    (new,) = set(_audit_ids(node)) - set(before)
+    assert inline_code(after.text) == []
+    assert f'<tr data-audit="{new}">' in after.text
+    assert "✓ clean" in after.text
+    assert "The log has not been audited yet." not in after.text
+
+
+def test_every_user_sees_the_audits_and_their_findings_but_only_admins_may_run_one(
+    server: LiveServer, node: Node, watched: str
+) -> None:
+    _audit_ids(node, at_least=1)
+    with node.engine.begin() as connection:  # a body changed behind the node's back
+        allow_changes(connection)
+        connection.execute(
+            text(
+                'UPDATE records SET body = \'{"note":"x",\' || substr(body, 2) WHERE log_index = 0'
+            )
+        )
+        forbid_changes(connection, create_function=False)
+    found = node.log_audit.run()
+    before = _audit_ids(node)
+    with server.client() as client:
+        assert sign_in(client, "ee-analyst").status_code == 303
+        page = client.get("/console/log")
+        refused = client.post("/console/log/audits", data={"csrf_token": form_token(page.text)})
+    assert refused.status_code == 403
+    assert "Only a node admin may run an audit of the log." in refused.text
+    assert _audit_ids(node) == before
+    assert AUDIT_BUTTON not in page.text
+    assert inline_code(page.text) == []
+    assert f'<tr data-audit="{found.id}">' in page.text
+    assert "✗ 1 finding" in page.text
+    assert "BODY_ALTERED" in page.text
+    assert "entry 0: the body does not match the signed digest" in page.text
 
 
 def _witness_key_id() -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -31,6 +32,8 @@ from accord.ledger.signing import verify, verify_many
 
 KEY_REGISTRATION = "key.registration"
 KEY_ROTATION = "key.rotation"
+FULL_PROOF_LIMIT = 4096  # logs up to this size get an inclusion proof checked per entry
+SAMPLED_PROOFS = 256  # larger logs: this many entries at random, and the newest
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +275,42 @@ def check_root(leaves: Sequence[bytes], checkpoint: notes.Checkpoint) -> list[Fi
     if merkle.root_of_leaves(leaves) != checkpoint.root_hash:
         return [Finding("ROOT_MISMATCH", "the entries served do not hash to the signed root")]
     return []
+
+
+@dataclass
+class RunningRoot:
+    """The root of leaves added a page at a time, for logs too large to hold every leaf:
+    only the perfect subtrees along the right edge (``merkle.frontier_ids``) are kept."""
+
+    size: int = 0
+    frontier: dict[merkle.NodeId, bytes] = field(default_factory=dict)
+
+    def add(self, leaves: Sequence[bytes]) -> None:
+        made = dict(merkle.nodes_to_store(self.size, leaves, self.frontier))
+        self.size += len(leaves)
+        known = self.frontier | made
+        self.frontier = {node: known[node] for node in merkle.frontier_ids(self.size)}
+
+    def check(self, checkpoint: notes.Checkpoint) -> list[Finding]:
+        """``check_root`` over the leaves added."""
+        if self.size != checkpoint.size:
+            return [
+                Finding(
+                    "MISSING_ENTRIES",
+                    f"the log holds {self.size} leaves for a checkpoint of {checkpoint.size}",
+                )
+            ]
+        if merkle.root_from(self.size, lambda _ids: self.frontier) != checkpoint.root_hash:
+            return [Finding("ROOT_MISMATCH", "the entries do not hash to the signed root")]
+        return []
+
+
+def proof_indexes(size: int, rng: random.Random) -> Sequence[int]:
+    """The entries of a log of ``size`` whose inclusion proofs an audit checks: all of a
+    small log; of a large one, ``SAMPLED_PROOFS`` drawn by ``rng`` and the newest."""
+    if size <= FULL_PROOF_LIMIT:
+        return range(size)
+    return sorted({*rng.sample(range(size), SAMPLED_PROOFS), size - 1})
 
 
 def check_inclusion(

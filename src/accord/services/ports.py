@@ -18,6 +18,7 @@ from accord.domain.alerts.facts import AlertFacts
 from accord.domain.alerts.threads import ThreadState
 from accord.domain.identity import NewAgency, NewParticipant, NewUser, Role
 from accord.domain.sharing import Reader, Scope
+from accord.ledger.audit import Finding
 from accord.ledger.records import SignedRecord
 from accord.ledger.witnessing import Sighting
 from accord.services.delivery_ports import (
@@ -161,6 +162,25 @@ class StoredCheckpoint:
     cosignatures: tuple[StoredCosignature, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class LogAudit:
+    """One self-audit of the node's log, as stored (``id`` is 0 until it is)."""
+
+    id: int
+    started_at: datetime
+    finished_at: datetime
+    checkpoint_size: int | None  # the checkpoint audited; None when none verified
+    checkpoint_note: str | None  # its signed note, cosignatures appended
+    entries_checked: int
+    entries_with_findings: int
+    finding_count: int  # every finding, though only the first are kept
+    findings: tuple[Finding, ...]
+
+    @property
+    def is_clean(self) -> bool:
+        return self.finding_count == 0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlertQuery:
     """Filters of ``GET /api/v1/alerts``; None means "any"."""
@@ -259,6 +279,12 @@ class LogRepository(Protocol):
     def entries(self, start: int, end: int) -> list[dict[str, Any]]: ...
 
 
+class LogAuditRepository(Protocol):
+    def add(self, audit: LogAudit) -> LogAudit: ...
+    def recent(self, limit: int) -> list[LogAudit]: ...
+    def last_clean(self) -> LogAudit | None: ...
+
+
 class KeyRepository(Protocol):
     def current(self, participant: str) -> bytes | None: ...
     def add(self, participant: str, key_id: str, public_key: bytes, now: datetime) -> None: ...
@@ -271,6 +297,8 @@ class UnitOfWork(Protocol):
     def identity(self) -> IdentityRepository: ...
     @property
     def log(self) -> LogRepository: ...
+    @property
+    def log_audits(self) -> LogAuditRepository: ...
     @property
     def keys(self) -> KeyRepository: ...
     @property

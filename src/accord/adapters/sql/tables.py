@@ -179,6 +179,23 @@ cosignatures = Table(
     UniqueConstraint("checkpoint_id", "key_id", name="uq_cosignatures_checkpoint_key"),
 )
 
+# The node's audits of its own log (0007): the checkpoint each saw (the next audit checks
+# the log still extends it) and what each found, as [{code, message, evidence}].
+log_audits = Table(
+    "log_audits",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("started_at", Instant, nullable=False),
+    Column("finished_at", Instant, nullable=False),
+    Column("checkpoint_size", BigInteger, nullable=True),
+    Column("checkpoint_note", Text, nullable=True),
+    Column("entries_checked", BigInteger, nullable=False),
+    Column("entries_with_findings", BigInteger, nullable=False),
+    Column("finding_count", Integer, nullable=False),
+    Column("findings", JSON, nullable=False),
+    Index("ix_log_audits_finding_count", "finding_count", "id"),
+)
+
 alerts = Table(
     "alerts",
     metadata,

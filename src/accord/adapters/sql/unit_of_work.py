@@ -15,6 +15,7 @@ from accord.adapters.sql.engine import READONLY
 from accord.adapters.sql.identity import SqlIdentityRepository
 from accord.adapters.sql.keys import SqlKeyRepository
 from accord.adapters.sql.log import SqlLogRepository
+from accord.adapters.sql.log_audits import SqlLogAuditRepository
 from accord.adapters.sql.peers import SqlPeerRepository
 from accord.adapters.sql.records import SqlRecordRepository
 from accord.adapters.sql.responses import SqlResponseRepository
@@ -29,6 +30,7 @@ class SqlUnitOfWork:
         self.records = SqlRecordRepository(connection)
         self.alerts = SqlAlertRepository(connection)
         self.log = SqlLogRepository(connection)
+        self.log_audits = SqlLogAuditRepository(connection)
         self.keys = SqlKeyRepository(connection)
         self.subscriptions = SqlSubscriptionRepository(connection)
         self.deliveries = SqlDeliveryRepository(connection)

@@ -29,6 +29,7 @@ from accord.entrypoints.api import (
     stream,
     subscriptions,
 )
+from accord.services.log_audit import AuditInterrupted
 
 logger = logging.getLogger(__name__)
 PEER_CLOCK_SKEW = timedelta(minutes=135)
@@ -44,7 +45,8 @@ def create_app(node: Node) -> FastAPI:
         streaming = asyncio.create_task(hub.run())
         replicating = asyncio.create_task(_replicate(node))
         reminding = asyncio.create_task(_remind(node))
-        stop = threading.Event()
+        stop, stopping = threading.Event(), asyncio.Event()
+        auditing = asyncio.create_task(_audit(node, stop, stopping))
         worker = None
         if node.settings.worker == "in-process":
             worker = threading.Thread(
@@ -58,6 +60,8 @@ def create_app(node: Node) -> FastAPI:
         streaming.cancel()
         replicating.cancel()
         reminding.cancel()
+        stopping.set()
+        await auditing  # not cancelled: an audit under way ends at its next page
         if worker is not None:
             await asyncio.to_thread(worker.join, 30)
 
@@ -131,6 +135,36 @@ async def _remind(node: Node) -> None:
         except Exception:  # a failed round must not stop the next one
             logger.exception("could not issue agreement reminders; trying again")
         await asyncio.sleep(60)
+
+
+async def _audit(node: Node, stop: threading.Event, stopping: asyncio.Event) -> None:
+    """Audit the node's own log once the server has started and every
+    ACCORD_AUDIT_INTERVAL seconds after (0: never here). Shutting down sets ``stop`` (an
+    audit under way ends at its next page) and ``stopping`` (the wait ends)."""
+    interval = node.settings.audit_interval
+    if interval <= 0:
+        return
+    await asyncio.sleep(0)  # let the server finish starting first
+    while not stop.is_set():
+        await _audit_once(node, stop)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), interval)
+
+
+async def _audit_once(node: Node, stop: threading.Event) -> None:
+    try:
+        audit = await run_in_threadpool(node.log_audit.run, stop.is_set)
+    except AuditInterrupted:
+        return
+    except Exception:  # a failed audit must not stop the next one
+        logger.exception("could not audit the log; trying again at the next interval")
+        return
+    if not audit.is_clean:
+        logger.error(
+            "the audit of the log found %d problems (see /console/log): %s",
+            len(audit.findings),
+            "; ".join(str(finding) for finding in audit.findings[:5]),
+        )
 
 
 async def _replicate(node: Node) -> None:

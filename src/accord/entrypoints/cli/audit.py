@@ -1,4 +1,5 @@
-"""``accord audit``: check a node's log from the outside, with only its verifier key.
+"""``accord audit``: check a node's log from the outside, with only its verifier key;
+``accord self-audit``: the node's own audit of its log, on its machine.
 
 Exit 0: everything checked out. Exit 1: a problem was found (each printed with what is
 wrong; equivocation prints both checkpoints as evidence). Exit 2: the node could not be
@@ -16,13 +17,12 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from accord.entrypoints.cli.main import DatabaseUrl, DataDir, reports_errors
 from accord.errors import AccordError, VerificationError
 from accord.ledger import audit as checks
 from accord.ledger import notes
 
 PAGE = 1000
-FULL_PROOF_LIMIT = 4096
-SAMPLED_PROOFS = 256
 
 
 class Unreachable(Exception):
@@ -57,6 +57,28 @@ def audit(
     except Unreachable as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    _report(summary, findings)
+
+
+@reports_errors
+def self_audit(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Audit this node's own log (its storage, with its own key) and store the result."""
+    from accord.entrypoints.cli.admin import node_for
+
+    with node_for(data_dir, database_url) as node:
+        done = node.log_audit.run()
+    size = "none verified" if done.checkpoint_size is None else f"size {done.checkpoint_size}"
+    summary = [
+        f"audit {done.id} of {node.log.origin}: checkpoint {size}",
+        f"entries: {done.entries_checked} read in full and verified, "
+        f"{done.entries_with_findings} with findings",
+    ]
+    if done.finding_count > len(done.findings):
+        summary.append(f"{done.finding_count} problems found; the first {len(done.findings)}:")
+    _report(summary, list(done.findings))
+
+
+def _report(summary: list[str], findings: list[checks.Finding]) -> None:
     for line in summary:
         typer.echo(line)
     for finding in findings:
@@ -153,11 +175,7 @@ def _check_proofs(
     """Ask for inclusion proofs (every entry for small logs, a sample for large ones)."""
     if len(leaves) != checkpoint.size or not leaves:
         return []
-    indexes = (
-        range(len(leaves))
-        if len(leaves) <= FULL_PROOF_LIMIT
-        else sorted({*random.sample(range(len(leaves)), SAMPLED_PROOFS), len(leaves) - 1})
-    )
+    indexes = checks.proof_indexes(len(leaves), random.SystemRandom())  # unpredictable to the node
     findings: list[checks.Finding] = []
     for index in indexes:
         answer = _json(client, "/log/proof/inclusion", {"index": index, "size": checkpoint.size})

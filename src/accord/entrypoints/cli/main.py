@@ -202,6 +202,7 @@ def _register_subcommands() -> None:
     app.add_typer(keys.key, name="key")
     app.command("rebuild")(keys.rebuild)
     app.command("audit")(audit.audit)
+    app.command("self-audit")(audit.self_audit)
     app.add_typer(delivery.subscription, name="subscription")
     app.add_typer(delivery.delivery, name="delivery")
     app.command("worker")(delivery.worker)

@@ -18,7 +18,8 @@ from starlette.concurrency import run_in_threadpool
 
 from accord.domain.identity import ParticipantKind, Role, Sector
 from accord.entrypoints.web.form_problems import FormProblems, attempt, parse_id, polygon_geojson
-from accord.entrypoints.web.rendering import node_of, render
+from accord.entrypoints.web.languages import N_
+from accord.entrypoints.web.rendering import node_of, render, words_for
 from accord.entrypoints.web.security import form_is_genuine, read_form
 from accord.entrypoints.web.signin import current_session
 from accord.errors import NotFoundError
@@ -27,13 +28,13 @@ from accord.services.session_ports import WebSession
 router = APIRouter(include_in_schema=False)
 PAGE = "/console/admin"
 ROLES = tuple(role.value for role in Role if role is not Role.PUBLIC)
-DONE = {
-    "participant": "The participant was added; its signing key was made and registered.",
-    "agency": "The agency was added.",
-    "user": "The user was added. Set a password for the console, or issue an API token.",
-    "password": "The password was set; the user's open sessions have ended.",
-    "revoked": "The token was revoked; it no longer authenticates.",
-    "key": "The participant's key was rotated; the new key is listed below.",
+DONE = {  # translated where shown
+    "participant": N_("The participant was added; its signing key was made and registered."),
+    "agency": N_("The agency was added."),
+    "user": N_("The user was added. Set a password for the console, or issue an API token."),
+    "password": N_("The password was set; the user's open sessions have ended."),
+    "revoked": N_("The token was revoked; it no longer authenticates."),
+    "key": N_("The participant's key was rotated; the new key is listed below."),
 }
 # problem location -> form field, per form
 ALIASES = {
@@ -52,10 +53,11 @@ def _admin(request: Request) -> WebSession | Response:
     if session is None:
         return RedirectResponse(f"/signin?next={PAGE}", status_code=303)
     if session.account.role is not Role.ADMIN:
+        _ = words_for(request).gettext
         return render(
             request,
             "error.html",
-            {"title": "Admins only", "message": "Only a node admin may use the admin pages."},
+            {"title": _("Admins only"), "message": _("Only a node admin may use the admin pages.")},
             session=session,
             status_code=403,
         )
@@ -69,10 +71,11 @@ async def _admin_form(request: Request) -> Gate:
         return session
     form = await read_form(request)
     if not form_is_genuine(request, session.csrf_token, form):
+        _ = words_for(request).gettext
         return render(
             request,
             "error.html",
-            {"title": "Not changed", "message": "The form did not come from this site."},
+            {"title": _("Not changed"), "message": _("The form did not come from this site.")},
             session=session,
             status_code=403,
         )
@@ -84,7 +87,8 @@ def admin_page(request: Request, done: str = "") -> Response:
     session = _admin(request)
     if isinstance(session, Response):
         return session
-    return _page(request, session, notice=DONE.get(done))
+    notice = words_for(request).gettext(DONE[done]) if done in DONE else None
+    return _page(request, session, notice=notice)
 
 
 def _page(
@@ -159,9 +163,10 @@ async def add_participant(request: Request) -> Response:
 @router.post(f"{PAGE}/agencies")
 async def add_agency(request: Request) -> Response:
     identity = node_of(request).identity
+    gettext = words_for(request).gettext
 
     def add(form: dict[str, str]) -> object:
-        area = polygon_geojson(form.get("area", ""), "/area")
+        area = polygon_geojson(form.get("area", ""), "/area", gettext)
         return identity.add_agency(
             form.get("participant", ""), form.get("name", "").strip(), form.get("sector", ""), area
         )
@@ -229,10 +234,14 @@ def confirm_rotation(request: Request, participant: str) -> Response:
     node = node_of(request)
     code = participant[:32]
     if code not in _current_keys(node.keys.published()) or not node.keys.writes_for(code):
+        _ = words_for(request).gettext
         return render(
             request,
             "error.html",
-            {"title": "No such key", "message": "This node holds no key of that participant."},
+            {
+                "title": _("No such key"),
+                "message": _("This node holds no key of that participant."),
+            },
             session=session,
             status_code=404,
         )
@@ -243,10 +252,12 @@ def confirm_rotation(request: Request, participant: str) -> Response:
 async def rotate_key(request: Request, participant: str) -> Response:
     keys = node_of(request).keys
     code = participant[:32]
+    gettext = words_for(request).gettext
 
     def rotate(_form: dict[str, str]) -> object:
         if code not in _current_keys(keys.published()) or not keys.writes_for(code):
-            raise NotFoundError(f"this node holds no key of {code}")
+            message = gettext("this node holds no key of %(participant)s")
+            raise NotFoundError(message % {"participant": code})
         return keys.rotate(code)
 
     return await _change(request, "key", rotate)

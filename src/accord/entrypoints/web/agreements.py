@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from accord.domain.identity import Role
 from accord.entrypoints.web import compliance_board
-from accord.entrypoints.web.rendering import node_of, render
+from accord.entrypoints.web.rendering import node_of, render, words_for
 from accord.entrypoints.web.signin import current_session
 from accord.errors import NotFoundError
 from accord.services.ports import Account
@@ -37,10 +37,11 @@ def _signin(path: str) -> Response:
 
 
 def _not_found(request: Request, session: WebSession, what: str) -> Response:
+    """The 404 page; ``what`` is already in the reader's language."""
     return render(
         request,
         "error.html",
-        {"title": "Not found", "message": what},
+        {"title": words_for(request).gettext("Not found"), "message": what},
         session=session,
         status_code=404,
     )
@@ -78,7 +79,8 @@ def agreement(request: Request, name: str) -> Response:
             raise NotFoundError("not an agreement's name")
         shown = node_of(request).compliance.agreement(name)
     except NotFoundError:
-        return _not_found(request, session, "There is no agreement of that name here.")
+        message = words_for(request).gettext("There is no agreement of that name here.")
+        return _not_found(request, session, message)
     return render(
         request,
         "agreements/agreement.html",
@@ -106,13 +108,14 @@ def compliance(request: Request, name: str) -> Response:
         parties = _parties(text, report["verdicts"])
         series = {p: node.compliance.series(reader, name, p, "month") for p in parties}
     except NotFoundError:
-        return _not_found(
-            request, session, "There is no agreement here whose compliance you may see."
+        message = words_for(request).gettext(
+            "There is no agreement here whose compliance you may see."
         )
+        return _not_found(request, session, message)
     at = datetime.fromisoformat(report["at"])
     obligations = [o["id"] for o in text["obligations"]]
     items, short_total = compliance_board.short_items(
-        report["verdicts"], at, lambda rid: _is_alert(request, session, rid)
+        report["verdicts"], at, lambda rid: _is_alert(request, session, rid), words_for(request)
     )
     return render(
         request,

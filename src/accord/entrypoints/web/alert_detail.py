@@ -23,7 +23,7 @@ from accord.domain.identity import ISSUING_ROLES, Role
 from accord.entrypoints.web import live
 from accord.entrypoints.web.alert_evidence import evidence_of
 from accord.entrypoints.web.maps import situation_map
-from accord.entrypoints.web.rendering import node_of, render
+from accord.entrypoints.web.rendering import node_of, render, words_for
 from accord.entrypoints.web.security import form_is_genuine, read_form
 from accord.entrypoints.web.signin import current_session
 from accord.entrypoints.web.summaries import summarise
@@ -200,23 +200,27 @@ def _failed(
 
 
 def _not_found(request: Request, session: WebSession) -> Response:
+    _ = words_for(request).gettext
     return render(
         request,
         "error.html",
-        {"title": "No such alert", "message": "There is no alert here that you may read."},
+        {"title": _("No such alert"), "message": _("There is no alert here that you may read.")},
         session=session,
         status_code=404,
     )
 
 
 def _refused(request: Request, session: WebSession) -> Response:
+    _ = words_for(request).gettext
     return render(
         request,
         "error.html",
         {
-            "title": "Nothing was recorded",
-            "message": "The form had expired or did not come from this site. "
-            "Go back, reload the page and try again.",
+            "title": _("Nothing was recorded"),
+            "message": _(
+                "The form had expired or did not come from this site. "
+                "Go back, reload the page and try again."
+            ),
         },
         session=session,
         status_code=403,

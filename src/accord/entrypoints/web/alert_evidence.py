@@ -5,7 +5,8 @@ witnesses saw the log without it and with it.
 The check trusts nothing the store says about the record: the checkpoint must carry the
 log key's signature, the leaf is hashed from the entry bytes, and the proof must lead from
 that leaf to the signed root (``accord.ledger.audit``). Any failure is reported, never
-raised: a page that shows a broken proof is the point.
+raised: a page that shows a broken proof is the point. The outcome is a code and the
+checks' own words; the page words the rest in its reader's language.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from accord.bootstrap import Node
 from accord.errors import AccordError
@@ -21,15 +22,19 @@ from accord.ledger import audit, merkle, notes, records
 from accord.services.alerts import AlertView
 from accord.services.ports import Account
 
+Outcome = Literal["verified", "unsigned", "unchecked", "refuted"]
+
 
 @dataclass(frozen=True, slots=True)
 class Inclusion:
-    """The outcome of checking one entry's inclusion proof; ``verified`` is the verdict."""
+    """The outcome of checking one entry's inclusion proof: verified against the signed
+    checkpoint, not yet in one (unsigned), not checkable (unchecked: ``detail`` says why)
+    or refuted by the proof (``detail`` holds the findings)."""
 
     index: int
     size: int | None  # the signed checkpoint's tree size the proof was checked against
-    verified: bool
-    message: str
+    outcome: Outcome
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,18 +63,16 @@ def check_inclusion(node: Node, account: Account, record_id: str, index: int) ->
         log_key = notes.parse_verifier_key(node.log.verifier_key)
         signed = audit.open_checkpoint(node.log.checkpoint_note(), log_key).checkpoint
         if index >= signed.size:
-            return Inclusion(index, signed.size, False, "not yet in a signed checkpoint")
+            return Inclusion(index, signed.size, "unsigned")
         entry = _entry(node, account, record_id, index)
         served = node.log.inclusion(index, signed.size)
         proof = audit.decode_hashes(served["proof"])
     except (AccordError, ValueError, KeyError, binascii.Error) as exc:
-        return Inclusion(index, None, False, f"could not be checked: {exc}")
+        return Inclusion(index, None, "unchecked", str(exc))
     findings = audit.check_inclusion(index, merkle.leaf_hash(entry), signed, proof)
     if findings:
-        return Inclusion(index, signed.size, False, "; ".join(f.message for f in findings))
-    return Inclusion(
-        index, signed.size, True, f"verifies against the signed checkpoint of {signed.size}"
-    )
+        return Inclusion(index, signed.size, "refuted", "; ".join(f.message for f in findings))
+    return Inclusion(index, signed.size, "verified")
 
 
 def _entry(node: Node, account: Account, record_id: str, index: int) -> bytes:

@@ -3,7 +3,8 @@
 obligation board, a list of late and missed items, and a stacked bar chart by month.
 
 Nothing here reads records or decides scope: withheld evidence arrives withheld (no ids,
-no dates) and stays so; the chart is drawn from counts only.
+no dates) and stays so; the chart is drawn from counts only. How late a duty is comes in the
+reader's words; statuses stay codes, which the page words.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from accord.entrypoints.web.languages import Words
 
 STATUSES = ("met", "late", "missed", "pending", "not-applicable")
 SHORT = ("late", "missed")
@@ -55,7 +58,6 @@ class Segment:
     count: int
     x: float
     width: float
-    title: str
     labelled: bool
 
 
@@ -107,16 +109,21 @@ def _latest(rows: Sequence[tuple[int, Mapping[str, Any]]]) -> str | None:
 
 
 def short_items(
-    verdicts: Sequence[Mapping[str, Any]], at: datetime, is_alert: Callable[[str], bool]
+    verdicts: Sequence[Mapping[str, Any]],
+    at: datetime,
+    is_alert: Callable[[str], bool],
+    words: Words,
 ) -> tuple[list[Item], int]:
     """The late and missed items (newest due first, at most ``MAX_ITEMS``) and how many
     there are in all. ``is_alert`` tells whether a readable evidence record is an alert."""
     short = [v for v in verdicts if v["status"] in SHORT]
     short.sort(key=lambda v: str(v["due"] or ""), reverse=True)
-    return [_item(v, at, is_alert) for v in short[:MAX_ITEMS]], len(short)
+    return [_item(v, at, is_alert, words) for v in short[:MAX_ITEMS]], len(short)
 
 
-def _item(verdict: Mapping[str, Any], at: datetime, is_alert: Callable[[str], bool]) -> Item:
+def _item(
+    verdict: Mapping[str, Any], at: datetime, is_alert: Callable[[str], bool], words: Words
+) -> Item:
     return Item(
         participant=str(verdict["participant"]),
         obligation=str(verdict["obligation"]),
@@ -124,23 +131,27 @@ def _item(verdict: Mapping[str, Any], at: datetime, is_alert: Callable[[str], bo
         status=str(verdict["status"]),
         due=verdict["due"],
         done_at=verdict["done_at"],
-        lateness=lateness(verdict, at),
+        lateness=lateness(verdict, at, words),
         evidence=tuple(Evidence(rid, is_alert(rid)) for rid in verdict["evidence"]),
         withheld=int(verdict.get("withheld") or 0),
         detail=str(verdict["detail"]),
     )
 
 
-def lateness(verdict: Mapping[str, Any], at: datetime) -> str:
+def lateness(verdict: Mapping[str, Any], at: datetime, words: Words) -> str:
     """How late, in words: ``late by 9 days`` for a late duty, ``overdue by …`` for a
-    missed one with a due time, the bare status otherwise (a breach, or withheld dates)."""
+    missed one with a due time, ``late`` or ``not done`` otherwise (withheld dates)."""
     if verdict["status"] == "late" and verdict["late_by"] is not None:
-        return f"late by {span_words(timedelta(seconds=float(verdict['late_by'])))}"
+        span = span_words(timedelta(seconds=float(verdict["late_by"])), words)
+        return words.gettext("late by %(span)s") % {"span": span}
     if verdict["status"] == "missed" and verdict["due"]:
         overdue = at - datetime.fromisoformat(str(verdict["due"]))
         if overdue > timedelta(0):
-            return f"not done, overdue by {span_words(overdue)}"
-    return "not done" if verdict["status"] == "missed" else str(verdict["status"])
+            span = span_words(overdue, words)
+            return words.gettext("not done, overdue by %(span)s") % {"span": span}
+    if verdict["status"] == "missed":
+        return words.gettext("not done")
+    return words.pgettext("one duty", "late")
 
 
 def chart(series: Mapping[str, Sequence[Mapping[str, Any]]]) -> Chart:
@@ -166,21 +177,19 @@ def _bar(n: int, party: str, period: str, counts: Mapping[str, int], largest: in
         if not count:
             continue
         width = BAR_W * count / largest
-        title = f"{party}, {period}: {count} {status}"
-        segments.append(
-            Segment(status, count, round(x, 2), round(width, 2), title, width >= MIN_LABELLED)
-        )
+        segments.append(Segment(status, count, round(x, 2), round(width, 2), width >= MIN_LABELLED))
         x += width
     return Bar(party, period, TOP + n * (ROW_H + ROW_GAP), sum(counts.values()), tuple(segments))
 
 
-def span_words(span: timedelta) -> str:
+def span_words(span: timedelta, words: Words) -> str:
     """A duration as people say lateness: ``9 days 14 h``, ``5 h 20 min``, ``12 min``."""
     minutes = int(abs(span.total_seconds()) // 60)
     days, minutes = divmod(minutes, 1440)
     hours, minutes = divmod(minutes, 60)
     if days:
-        return f"{days} day{'s' if days != 1 else ''}" + (f" {hours} h" if hours else "")
+        counted = words.ngettext("%(num)s day", "%(num)s days", days) % {"num": days}
+        return counted + (f" {hours} h" if hours else "")
     if hours:
         return f"{hours} h" + (f" {minutes} min" if minutes else "")
     return f"{minutes} min"

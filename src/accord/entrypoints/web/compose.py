@@ -35,8 +35,9 @@ from accord.domain.identity import ISSUING_ROLES
 from accord.domain.sharing import Tlp, scope_for_alert
 from accord.entrypoints.web import composing, security
 from accord.entrypoints.web.drawing import drawing_map, jurisdictions
-from accord.entrypoints.web.gazetteer import Gazetteer, gazetteer
-from accord.entrypoints.web.rendering import node_of, render
+from accord.entrypoints.web.gazetteer import gazetteer
+from accord.entrypoints.web.languages import N_
+from accord.entrypoints.web.rendering import node_of, render, words_for
 from accord.entrypoints.web.signin import current_session
 from accord.errors import (
     AccordError,
@@ -62,7 +63,11 @@ CHOICES = {
     "certainty": CERTAINTIES,
     "tlp": tuple(level.value for level in Tlp),
 }
-TITLES = {"Alert": "Compose an alert", "Update": "Update an alert", "Cancel": "Cancel an alert"}
+TITLES = {
+    "Alert": N_("Compose an alert"),
+    "Update": N_("Update an alert"),
+    "Cancel": N_("Cancel an alert"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,16 +151,21 @@ async def _post(request: Request, msg_type: str, record_id: str | None) -> Respo
     if refusal is not None:
         return refusal
     flat = {name: values[0] for name, values in fields.items()}
+    _ = words_for(request).gettext
     if not security.form_is_genuine(request, session.csrf_token, flat):
-        return _error(request, session, "Not sent", _NOT_GENUINE, 403)
+        message = _("The form had expired or did not come from this site; nothing was sent.")
+        return _error(request, session, _("Not sent"), message, 403)
     places = await run_in_threadpool(gazetteer)  # read from disk on the first call only
     form = composing.named_area(composing.posted_form(fields), places.names())
     if "preview" in fields:  # "Show on the map": the form again, its country drawn, not sent
-        errors = composing.sorted_problems(composing.geocode_problems(form, places))
+        errors = composing.sorted_problems(composing.geocode_problems(form, places, _))
         status = 422 if errors else 200
         return _page(request, session, form, msg_type, found, errors, status, previewed=True)
     node = node_of(request)
-    outcome = await run_in_threadpool(_send, node, session.account, form, msg_type, found, places)
+    form_problems = composing.geocode_problems(form, places, _)
+    outcome = await run_in_threadpool(
+        _send, node, session.account, form, msg_type, found, form_problems
+    )
     if isinstance(outcome, Receipt):
         return RedirectResponse(f"/console/alerts/{outcome.record_id}", status_code=303)
     errors = composing.sorted_problems(_problems_of(outcome))
@@ -168,11 +178,11 @@ def _send(
     form: composing.AlertForm,
     msg_type: str,
     found: Followed | None,
-    places: Gazetteer,
+    form_problems: list[Problem],
 ) -> Receipt | AccordError:
     """Issue the form's alert as the API would; the error when it is refused. The form's
-    own rule (an ``ISO3166-1`` geocode must be a country the gazetteer knows) is checked
-    with the API's, and its problem shown with theirs."""
+    own rule (an ``ISO3166-1`` geocode must be a country the gazetteer knows: its
+    ``form_problems``) is checked with the API's, and its problem shown with theirs."""
     participant = account.participant or ""
     sent = node.clock.now()
     mapping = composing.cap_json(
@@ -184,7 +194,6 @@ def _send(
         references=composing.reference_to(found.alert) if found else None,
     )
     tlp, audience = form["tlp"] or None, list(form.audience)
-    form_problems = composing.geocode_problems(form, places)
     try:
         document = read_cap_json(mapping)
     except InvalidInputError as exc:
@@ -237,19 +246,23 @@ def _followed(request: Request, session: WebSession, record_id: str) -> Followed
     unreadable ones are "not found" as in the API; others' alerts and cancelled threads
     cannot be followed from here."""
     node = node_of(request)
+    _ = words_for(request).gettext
     try:
         view = node.alerts.get(session.account.reader, record_id[:128])
     except NotFoundError:
-        return _error(request, session, "No such alert", _NOT_FOUND, 404)
+        message = _("There is no alert here that you may read.")
+        return _error(request, session, _("No such alert"), message, 404)
     refusal = _refusal(request, session)
     if refusal is not None:
         return refusal
     if view.row.author != session.account.participant:
-        message = f"Only {view.row.author}'s focal points and admins may update or cancel it."
-        return _error(request, session, "Not your alert", message, 403)
+        message = _("Only %(participant)s's focal points and admins may update or cancel it.") % {
+            "participant": view.row.author
+        }
+        return _error(request, session, _("Not your alert"), message, 403)
     if node.alerts.thread_state(view) == "cancelled":
-        message = "This alert's thread has been cancelled; it can no longer be updated."
-        return _error(request, session, "Thread cancelled", message, 409)
+        message = _("This alert's thread has been cancelled; it can no longer be updated.")
+        return _error(request, session, _("Thread cancelled"), message, 409)
     return Followed(view, json.loads(view.row.body))
 
 
@@ -258,11 +271,11 @@ def _refusal(request: Request, session: WebSession) -> Response | None:
     account = session.account
     if account.role in ISSUING_ROLES and account.participant is not None:
         return None
-    message = (
-        f"A {account.role.value} may not issue alerts: only focal points and admins of a "
-        "participant may."
-    )
-    return _error(request, session, "Not allowed", message, 403)
+    _ = words_for(request).gettext
+    message = _(
+        "A %(role)s may not issue alerts: only focal points and admins of a participant may."
+    ) % {"role": account.role.value}
+    return _error(request, session, _("Not allowed"), message, 403)
 
 
 def _sender_name(node: Node, account: Account) -> str:
@@ -298,7 +311,7 @@ def _page(
         request,
         "compose/form.html",
         {
-            "title": TITLES[msg_type],
+            "title": words_for(request).gettext(TITLES[msg_type]),
             "msg_type": msg_type,
             "action": action if found is None else action + msg_type.lower(),
             "followed": found,
@@ -348,7 +361,3 @@ async def _read_fields(request: Request) -> dict[str, list[str]]:
         )
     except (UnicodeDecodeError, ValueError):
         return {}
-
-
-_NOT_FOUND = "There is no alert here that you may read."
-_NOT_GENUINE = "The form had expired or did not come from this site; nothing was sent."

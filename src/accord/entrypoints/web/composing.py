@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -236,18 +236,24 @@ def named_area(form: AlertForm, names: Mapping[str, str]) -> AlertForm:
     return replace(form, values={**form.values, "area_desc": name})
 
 
-def geocode_problems(form: AlertForm, known: Container[str]) -> list[Problem]:
-    """An ``ISO3166-1`` geocode whose value is not a country in the gazetteer.
+def geocode_problems(
+    form: AlertForm, known: Container[str], gettext: Callable[[str], str]
+) -> list[Problem]:
+    """An ``ISO3166-1`` geocode whose value is not a country in the gazetteer, said with
+    ``gettext`` (the reader's language: the form's own words, unlike the API's).
 
     The form's own rule, not the API's: CAP lets a geocode be of any system and value, and
     ``POST /api/v1/alerts`` accepts them all; here the value name is the one the picker
     writes, so a typing mistake in a hand-written code is caught before it is sent."""
+    message = gettext(
+        "<geocode> %(code)s is not an ISO 3166-1 alpha-2 country code "
+        "(valueName %(value_name)s): pick the country from the list"
+    )
     return [
         Problem(
             "/info/0/area/0/geocode",
             "UNKNOWN_ISO_3166",
-            f"<geocode> {code!r} is not an ISO 3166-1 alpha-2 country code "
-            f"(valueName {ISO_3166}): pick the country from the list",
+            message % {"code": repr(code), "value_name": ISO_3166},
         )
         for code in country_codes(form)
         if code not in known

@@ -19,7 +19,7 @@ from accord.domain.alerts.cap import CATEGORIES, SEVERITIES, SEVERITY_RANK, URGE
 from accord.domain.sharing import Reader
 from accord.entrypoints.api import alert_query
 from accord.entrypoints.web.maps import bbox_param, situation_map
-from accord.entrypoints.web.rendering import node_of, render
+from accord.entrypoints.web.rendering import node_of, render, words_for
 from accord.entrypoints.web.signin import current_session
 from accord.entrypoints.web.summaries import AlertSummary, summarise
 from accord.entrypoints.web.timeline import timeline
@@ -85,7 +85,7 @@ def situation(
     problems: list[Problem] = []
     alerts = _listed(node, session.account.reader, filters, problems)
     drawn = situation_map(alerts)
-    bars = timeline(alerts, node.clock.now())
+    bars = timeline(alerts, node.clock.now(), words_for(request))
     stream = {**filters.params(), "bbox": bbox_param(drawn.bbox), "axis": bars.axis.param}
     return render(
         request,

@@ -88,24 +88,27 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def polygon_geojson(text: str, location: str) -> dict[str, Any] | None:
+def polygon_geojson(
+    text: str, location: str, gettext: Callable[[str], str]
+) -> dict[str, Any] | None:
     """CAP polygon text (``lat,lon lat,lon …``) as a GeoJSON Polygon, closed if the last
-    pair does not repeat the first; None for empty text. Raises InvalidInputError."""
+    pair does not repeat the first; None for empty text. Raises InvalidInputError, whose
+    problem ``gettext`` words (the form's own rule, in the reader's language)."""
     if not text.strip():
         return None
     try:
         points = [[lon, lat] for lon, lat in parse_pairs(text)]
     except ValueError:
+        message = gettext("area: lat,lon pairs separated by spaces")
         raise InvalidInputError(
-            "the area is not valid",
-            [Problem(location, "INVALID_POLYGON", "area: lat,lon pairs separated by spaces")],
+            "the area is not valid", [Problem(location, "INVALID_POLYGON", message)]
         ) from None
     if points and points[0] != points[-1]:
         points.append(points[0])
     if len(points) < 4:
+        message = gettext("area: at least 3 distinct lat,lon pairs")
         raise InvalidInputError(
-            "the area is not valid",
-            [Problem(location, "INVALID_POLYGON", "area: at least 3 distinct lat,lon pairs")],
+            "the area is not valid", [Problem(location, "INVALID_POLYGON", message)]
         )
     return {"type": "Polygon", "coordinates": [points]}
 

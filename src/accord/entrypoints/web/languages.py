@@ -1,13 +1,15 @@
-"""The languages the public pages are translated into: their Babel message catalogues
-(``locales/<lang>/LC_MESSAGES/messages.po``, read once at start-up), and which language a
-request gets (a ``lang`` query or cookie set by the page's language switch, else the
-browser's Accept-Language, else English).
+"""The languages the web pages (portal and console) are translated into: their Babel message
+catalogues (``locales/<lang>/LC_MESSAGES/messages.po``, read once at start-up), which
+language a request gets (a ``lang`` query or cookie set by the page's language switch, else
+the browser's Accept-Language, else English), and ``Words``, one language's translations
+for the code that words a page's text.
 """
 
 from __future__ import annotations
 
 import gettext
 import io
+from dataclasses import dataclass
 from importlib import resources
 
 from babel.messages.mofile import write_mo
@@ -20,6 +22,34 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGES = {"en": "English", "fr": "Français"}
 LANGUAGE_COOKIE = "accord_lang"
 DOMAIN = "messages"
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """One language's translations, for code that puts text on a page. Mark each message
+    where it is written (``words.gettext("…")``, ``words.ngettext(…)``, ``N_("…")``) so that
+    extraction finds it, and format with ``%(name)s`` placeholders after translating."""
+
+    lang: str
+    translations: gettext.NullTranslations
+
+    def gettext(self, message: str) -> str:
+        return self.translations.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.translations.ngettext(singular, plural, n)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self.translations.pgettext(context, message)
+
+
+ENGLISH = Words(DEFAULT_LANGUAGE, gettext.NullTranslations())
+
+
+def N_(message: str) -> str:
+    """``message`` itself: marks a message that is defined here and translated where it is
+    shown (``words.gettext(DONE[name])``)."""
+    return message
 
 
 def load_catalogues() -> dict[str, gettext.NullTranslations]:

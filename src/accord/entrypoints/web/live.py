@@ -30,8 +30,9 @@ from accord.domain.routing.filters import Filter
 from accord.domain.routing.matching import Subscription
 from accord.entrypoints.api.stream import PING_SECONDS, Listener, hub_of
 from accord.entrypoints.web.console import Filters
+from accord.entrypoints.web.languages import Words
 from accord.entrypoints.web.maps import BBox, parse_bbox, shape_of
-from accord.entrypoints.web.rendering import node_of
+from accord.entrypoints.web.rendering import node_of, words_for
 from accord.entrypoints.web.signin import current_session
 from accord.entrypoints.web.summaries import AlertSummary, summarise
 from accord.entrypoints.web.timeline import Axis
@@ -63,7 +64,8 @@ async def console_stream(
     if problems:
         return Response("the filter is not valid", status_code=400, media_type="text/plain")
     try:
-        drawing = _Drawing(parse_bbox(bbox) if bbox else None, Axis.parse(axis) if axis else None)
+        frame = parse_bbox(bbox) if bbox else None
+        drawing = _Drawing(frame, Axis.parse(axis) if axis else None, words_for(request))
     except ValueError:
         return Response("the frame is not valid", status_code=400, media_type="text/plain")
     reader = session.account.reader
@@ -76,10 +78,11 @@ async def console_stream(
 
 @dataclass(frozen=True, slots=True)
 class _Drawing:
-    """The page's map frame and timeline axis, when it sent them."""
+    """The page's map frame and timeline axis, when it sent them, and its reader's words."""
 
     bbox: BBox | None
     axis: Axis | None
+    words: Words
 
     def shape(self, alert: AlertSummary) -> dict[str, str] | None:
         """The area the map draws: none for a cancelled or expired thread, which it drops."""
@@ -87,7 +90,7 @@ class _Drawing:
         return {"path": shape.path, "title": shape.title} if shape and shape.path else None
 
     def bar(self, alert: AlertSummary) -> dict[str, Any] | None:
-        bar = self.axis.bar(alert, 0) if self.axis else None
+        bar = self.axis.bar(alert, 0, self.words) if self.axis else None
         if bar is None:
             return None
         return {"x": bar.x, "width": bar.width, "title": bar.title, "open_ended": bar.open_ended}

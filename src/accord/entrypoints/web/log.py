@@ -4,6 +4,9 @@ witness cosignatures), the verifier key and participant keys are public
 (``/log/checkpoint``, ``/log/checkpoints``, ``/log/key``, ``/log/keys``); incidents are for
 any signed-in user (``/api/v1/incidents``); peers and their lag for admins only
 (``/api/v1/peers``). The history is paged newest first: ``?before=`` a checkpoint id.
+The node's audits of its own log are listed for any signed-in user (they name only log
+indexes, codes and checkpoints, all public); admins may run one now (POST
+``/console/log/audits``).
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from accord.domain.identity import Role
-from accord.entrypoints.web.rendering import node_of, render
+from accord.entrypoints.web.rendering import node_of, render, words_for
+from accord.entrypoints.web.security import form_is_genuine, read_form
 from accord.entrypoints.web.signin import current_session
 from accord.errors import NotFoundError, VerificationError
 from accord.ledger import notes
@@ -70,15 +75,44 @@ def log_page(request: Request, before: str = "") -> Response:
             "incidents": node.federation.incidents(),
             "is_admin": is_admin,
             "peers": node.federation.peers() if is_admin else [],
+            "audits": node.log_audit.recent(),
         },
         session=session,
     )
 
 
+@router.post("/console/log/audits")
+async def audit_now(request: Request) -> Response:
+    """Admins: audit the log now (in a worker thread), then back to the list of audits."""
+    form = await read_form(request)
+    session = current_session(request)
+    if session is None:
+        return RedirectResponse("/signin?next=/console/log", status_code=303)
+    refusal = _audit_refusal(request, session, form)
+    if refusal is not None:
+        return refusal
+    await run_in_threadpool(node_of(request).log_audit.run)
+    return RedirectResponse("/console/log#audits", status_code=303)
+
+
+def _audit_refusal(request: Request, session: WebSession, form: dict[str, str]) -> Response | None:
+    """Why ``session`` may not run an audit with ``form``, as a page; None if it may."""
+    _ = words_for(request).gettext
+    if session.account.role is not Role.ADMIN:
+        title, message = _("Admins only"), _("Only a node admin may run an audit of the log.")
+    elif not form_is_genuine(request, session.csrf_token, form):
+        title, message = _("Not audited"), _("The form did not come from this site.")
+    else:
+        return None
+    context = {"title": title, "message": message}
+    return render(request, "error.html", context, session=session, status_code=403)
+
+
 def _no_such_page(request: Request, session: WebSession) -> Response:
+    _ = words_for(request).gettext
     context = {
-        "title": "Not a page of the history",
-        "message": "before must be the id of a checkpoint, as the Older link gives it.",
+        "title": _("Not a page of the history"),
+        "message": _("before must be the id of a checkpoint, as the Older link gives it."),
     }
     return render(request, "error.html", context, session=session, status_code=400)
 

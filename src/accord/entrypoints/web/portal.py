@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from accord.domain.sharing import ANONYMOUS
 from accord.entrypoints.web.maps import situation_map
-from accord.entrypoints.web.rendering import gettext_for, node_of, render
+from accord.entrypoints.web.rendering import node_of, render, words_for
 from accord.entrypoints.web.signin import current_session
 from accord.entrypoints.web.summaries import summarise
 from accord.errors import NotFoundError
@@ -39,10 +39,10 @@ def portal(request: Request) -> HTMLResponse:
 def public_alert(request: Request, record_id: str) -> HTMLResponse:
     node = node_of(request)
     session = current_session(request)
+    _ = words_for(request).gettext
     try:
         view = node.alerts.get(ANONYMOUS, record_id[:128])
     except NotFoundError:
-        _ = gettext_for(request)
         return render(
             request,
             "error.html",
@@ -58,7 +58,7 @@ def public_alert(request: Request, record_id: str) -> HTMLResponse:
             "alert": alert,
             "map": situation_map([alert], live_only=False),
             "back_href": "/",
-            "back_label": "Public alerts",
+            "back_label": _("Public alerts"),
             "link_prefix": "/alerts/",
         },
         session=session,

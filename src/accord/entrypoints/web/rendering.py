@@ -1,10 +1,10 @@
 """Jinja2 set up for the web pages (autoescaping everything, translating through Babel
-catalogues), and rendering one page in the language its reader chose."""
+catalogues), and rendering one page in the language its reader chose: every page, the
+portal's and the console's, is translated."""
 
 from __future__ import annotations
 
 import gettext
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,13 +30,9 @@ def make_templates() -> Environment:
     environment.filters["when"] = _when
     # New-style gettext: {{ _("… %(name)s", name=x) }} escapes x; the catalogue is the page's.
     environment.install_gettext_callables(  # type: ignore[attr-defined]
-        _gettext, _ngettext, newstyle=True
+        _gettext, _ngettext, newstyle=True, pgettext=_pgettext
     )
     return environment
-
-
-# Pages that are translated (docs/web.md); the console's own pages are English for now.
-TRANSLATED = ("base.html", "error.html", "signin.html", "portal/")
 
 
 def node_of(request: Request) -> Node:
@@ -52,26 +48,27 @@ def render(
     session: WebSession | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    """The page ``template`` with ``context``, the node's name and who is signed in.
-    Pages for a signed-in user are never stored by caches."""
+    """The page ``template`` with ``context``, the node's name and who is signed in, in
+    the reader's language. The language switch is offered on pages answering a GET, which
+    it reloads (keeping their query); pages for a signed-in user are never stored by caches."""
     templates: Environment = request.app.state.templates
-    translated = template.startswith(TRANSLATED) and not request.url.path.startswith("/console")
-    lang = page_language(request) if translated else languages.DEFAULT_LANGUAGE
+    words = words_for(request)
+    switchable = request.method == "GET"
     html = templates.get_template(template).render(
         node_name=node_of(request).settings.node_name,
         session=session,
         path=request.url.path,
-        page_lang=lang,
-        page_catalogue=catalogue(request, lang),
-        language_choices=languages.LANGUAGES if translated else {},
+        page_lang=words.lang,
+        page_catalogue=words.translations,
+        language_choices=languages.LANGUAGES if switchable else {},
+        switch_query=[(k, v) for k, v in request.query_params.multi_items() if k != "lang"],
         **context,
     )
     response = HTMLResponse(html, status_code=status_code)
-    response.headers["content-language"] = lang
-    if translated:
-        response.headers["vary"] = "Accept-Language, Cookie"
-        if request.query_params.get("lang") == lang:  # the switch was used: remember it
-            security.set_cookie(response, request, languages.LANGUAGE_COOKIE, lang, ONE_YEAR_S)
+    response.headers["content-language"] = words.lang
+    response.headers["vary"] = "Accept-Language, Cookie"
+    if request.query_params.get("lang") == words.lang:  # the switch was used: remember it
+        security.set_cookie(response, request, languages.LANGUAGE_COOKIE, words.lang, ONE_YEAR_S)
     if session is not None or request.url.path.startswith(("/console", "/signin")):
         response.headers["cache-control"] = "no-store"
     return response
@@ -80,23 +77,12 @@ def render(
 ONE_YEAR_S = 365 * 24 * 3600
 
 
-def page_language(request: Request) -> str:
-    """The reader's language on a translated page; the console's pages are English."""
-    if request.url.path.startswith("/console"):
-        return languages.DEFAULT_LANGUAGE
-    return languages.chosen_language(request)
-
-
-def gettext_for(request: Request) -> Callable[[str], str]:
-    """``gettext`` in the page's language, for text the code hands to a translated page
-    (mark it ``_("…")`` so that extraction finds it)."""
-    return catalogue(request, page_language(request)).gettext
-
-
-def catalogue(request: Request, lang: str) -> gettext.NullTranslations:
-    """The translations into ``lang`` loaded at start-up (web.install)."""
+def words_for(request: Request) -> languages.Words:
+    """The reader's language and its translations (loaded at start-up, web.install), for
+    text the code hands to a page: ``_ = words_for(request).gettext``, then ``_("…")``."""
+    lang = languages.chosen_language(request)
     catalogues: dict[str, gettext.NullTranslations] = getattr(request.app.state, "catalogues", {})
-    return catalogues.get(lang) or gettext.NullTranslations()
+    return languages.Words(lang, catalogues.get(lang) or gettext.NullTranslations())
 
 
 @pass_context
@@ -109,6 +95,12 @@ def _gettext(context: Context, message: str) -> str:
 def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     page: gettext.NullTranslations = context.get("page_catalogue") or gettext.NullTranslations()
     return page.ngettext(singular, plural, n)
+
+
+@pass_context
+def _pgettext(context: Context, message_context: str, message: str) -> str:
+    page: gettext.NullTranslations = context.get("page_catalogue") or gettext.NullTranslations()
+    return page.pgettext(message_context, message)
 
 
 def _when(value: str | datetime | None) -> str:

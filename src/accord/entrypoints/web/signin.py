@@ -8,6 +8,7 @@ every other form carry the session's own synchronizer token.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 
 from accord.domain.signin import new_csrf_token
 from accord.entrypoints.web import security
-from accord.entrypoints.web.rendering import gettext_for, node_of, render
+from accord.entrypoints.web.languages import Words
+from accord.entrypoints.web.rendering import node_of, render, words_for
 from accord.services.session_ports import WebSession
 from accord.services.sessions import WRONG_CREDENTIALS, Refused, SignedIn
 
@@ -47,7 +49,8 @@ async def signin(request: Request) -> Response:
     form = await security.read_form(request)
     target = security.local_path(form.get("next"))
     expected = request.cookies.get(security.SIGNIN_COOKIE)
-    _ = gettext_for(request)
+    words = words_for(request)
+    _ = words.gettext
     if not security.form_is_genuine(request, expected, form):
         return _form(
             request,
@@ -65,12 +68,7 @@ async def signin(request: Request) -> Response:
         response = _form(
             request,
             target,
-            {
-                "error": _("The username or password is not right.")
-                if outcome.message == WRONG_CREDENTIALS
-                else outcome.message,  # the throttle's wait is not translated yet
-                "username": form.get("username", ""),
-            },
+            {"error": _refusal(words, outcome), "username": form.get("username", "")},
             status_code=429 if outcome.retry_after_s else 401,
         )
         if outcome.retry_after_s:
@@ -90,10 +88,11 @@ async def signout(request: Request) -> Response:
     if session is None or token is None:
         return RedirectResponse("/", status_code=303)
     if not security.form_is_genuine(request, session.csrf_token, form):
+        _ = words_for(request).gettext
         return render(
             request,
             "error.html",
-            {"title": "Not signed out", "message": "The form did not come from this site."},
+            {"title": _("Not signed out"), "message": _("The form did not come from this site.")},
             session=session,
             status_code=403,
         )
@@ -101,6 +100,26 @@ async def signout(request: Request) -> Response:
     response = RedirectResponse("/", status_code=303)
     security.clear_cookie(response, request, security.session_cookie_name(request))
     return response
+
+
+def _refusal(words: Words, refused: Refused) -> str:
+    """Why sign-in was refused, in the reader's language: a wrong name or password, or
+    the throttle's wait (worded here from its seconds; the service's text is English)."""
+    if refused.retry_after_s:
+        return words.gettext(
+            "Too many failed sign-ins from here or for this account. Try again in %(wait)s."
+        ) % {"wait": wait_words(words, refused.retry_after_s)}
+    if refused.message == WRONG_CREDENTIALS:
+        return words.gettext("The username or password is not right.")
+    return refused.message
+
+
+def wait_words(words: Words, seconds: int) -> str:
+    """A wait as the throttle's message says it: seconds up to 89, then whole minutes."""
+    if seconds < 90:
+        return words.ngettext("%(num)s second", "%(num)s seconds", seconds) % {"num": seconds}
+    minutes = math.ceil(seconds / 60)
+    return words.ngettext("%(num)s minute", "%(num)s minutes", minutes) % {"num": minutes}
 
 
 async def _sign_in(request: Request, form: dict[str, str], address: str) -> SignedIn | Refused:

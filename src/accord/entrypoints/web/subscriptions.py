@@ -25,7 +25,8 @@ from accord.entrypoints.web.form_problems import (
     parse_id,
     read_fields,
 )
-from accord.entrypoints.web.rendering import node_of, render
+from accord.entrypoints.web.languages import N_
+from accord.entrypoints.web.rendering import node_of, render, words_for
 from accord.entrypoints.web.security import form_is_genuine
 from accord.entrypoints.web.signin import current_session
 from accord.entrypoints.web.subscription_forms import (
@@ -42,11 +43,11 @@ from accord.services.session_ports import WebSession
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/console/subscriptions"
-DONE = {
-    "created": "The subscription was made.",
-    "disabled": "The subscription was disabled; nothing more is delivered for it.",
-    "paused": "The endpoint was paused; nothing is sent to it until it is resumed.",
-    "resumed": "The endpoint was resumed.",
+DONE = {  # translated where shown
+    "created": N_("The subscription was made."),
+    "disabled": N_("The subscription was disabled; nothing more is delivered for it."),
+    "paused": N_("The endpoint was paused; nothing is sent to it until it is resumed."),
+    "resumed": N_("The endpoint was resumed."),
 }
 
 
@@ -65,10 +66,16 @@ def _signed_in(request: Request, back: str = PAGE) -> WebSession | Response:
     return session
 
 
+def _notice(request: Request, done: str) -> str | None:
+    """The fixed notice ``?done=`` chooses, in the reader's language."""
+    return words_for(request).gettext(DONE[done]) if done in DONE else None
+
+
 def _error(request: Request, session: WebSession, status: int) -> Response:
+    _ = words_for(request).gettext
     title, message = {
-        403: ("Not changed", "The form did not come from this site."),
-        404: ("No such subscription", "You have no subscription or endpoint here."),
+        403: (_("Not changed"), _("The form did not come from this site.")),
+        404: (_("No such subscription"), _("You have no subscription or endpoint here.")),
     }[status]
     context = {"title": title, "message": message}
     return render(request, "error.html", context, session=session, status_code=status)
@@ -79,7 +86,7 @@ def subscriptions_page(request: Request, done: str = "") -> Response:
     session = _signed_in(request)
     if isinstance(session, Response):
         return session
-    return _list(request, session, notice=DONE.get(done))
+    return _list(request, session, notice=_notice(request, done))
 
 
 def _list(
@@ -91,8 +98,9 @@ def _list(
     notice: str | None = None,
 ) -> Response:
     rows = node_of(request).subscriptions.mine(session.account)
+    words = words_for(request)
     context = {
-        "subscriptions": [(row, filter_lines(row.filter)) for row in rows],
+        "subscriptions": [(row, filter_lines(row.filter, words)) for row in rows],
         "problems": problems,
         "values": values or {},
         "choices": CHOICES,
@@ -116,7 +124,7 @@ def _detail(
     health = node_of(request).subscriptions.health(session.account, row.id)
     context = {
         "subscription": row,
-        "filter": filter_lines(row.filter),
+        "filter": filter_lines(row.filter, words_for(request)),
         "health": health,
         "shown": shown or Shown(),
         "failed": failed,
@@ -141,8 +149,11 @@ async def create(request: Request) -> Response:
     if not form_is_genuine(request, session.csrf_token, form):
         return _error(request, session, 403)
     service = node_of(request).subscriptions
+    gettext = words_for(request).gettext
     outcome = await run_in_threadpool(
-        attempt, lambda: service.create(session.account, subscription_body(fields)), ALIASES
+        attempt,
+        lambda: service.create(session.account, subscription_body(fields, gettext)),
+        ALIASES,
     )
     if isinstance(outcome, FormProblems):
         values: dict[str, Any] = {**form, "categories": fields.get("categories", [])}
@@ -150,7 +161,11 @@ async def create(request: Request) -> Response:
     if not outcome.secrets:
         return RedirectResponse(f"{PAGE}/{outcome.subscription.id}?done=created", 303)
     return _detail(
-        request, session, outcome.subscription, shown=Shown(outcome.secrets), notice=DONE["created"]
+        request,
+        session,
+        outcome.subscription,
+        shown=Shown(outcome.secrets),
+        notice=_notice(request, "created"),
     )
 
 
@@ -172,7 +187,7 @@ def subscription_page(request: Request, subscription_id: str, done: str = "") ->
     row = _owned(request, session, subscription_id)
     if row is None:
         return _error(request, session, 404)
-    return _detail(request, session, row, notice=DONE.get(done))
+    return _detail(request, session, row, notice=_notice(request, done))
 
 
 @router.get(PAGE + "/{subscription_id}/disable", response_class=HTMLResponse)
@@ -259,8 +274,10 @@ async def new_feed(request: Request, subscription_id: str) -> Response:
 async def rotate_secret(request: Request, subscription_id: str, endpoint_id: str) -> Response:
     def act(session: WebSession, row: SubscriptionRow, form: dict[str, str]) -> Response:
         service, number = node_of(request).subscriptions, int(endpoint_id)
+        gettext = words_for(request).gettext
         outcome = attempt(
-            lambda: service.rotate_secret(session.account, number, overlap(form)), ALIASES
+            lambda: service.rotate_secret(session.account, number, overlap(form, gettext)),
+            ALIASES,
         )
         if isinstance(outcome, FormProblems):
             return _with_problems(request, session, row, f"rotate-{number}", form, outcome)

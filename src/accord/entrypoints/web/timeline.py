@@ -4,7 +4,8 @@ message was sent to when it expires, coloured by severity, drawn on the server a
 A map says where; the timeline says since when and until when, and what overlaps. It is
 drawn from the same summaries as the list (so it holds nothing the list does not), newest
 message of each thread only, as on the map. The situation page's live feed places a new
-alert's bar on the page's own axis (``Axis``) and leaves the row to the page.
+alert's bar on the page's own axis (``Axis``) and leaves the row to the page. Bars' titles
+and the days under the axis are in the reader's language (``Words``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from babel.dates import format_date
+
+from accord.entrypoints.web.languages import Words
 from accord.entrypoints.web.summaries import AlertSummary
 
 WIDTH = 1000
@@ -62,7 +66,7 @@ class Axis:
         clipped = min(max(moment, self.start), self.end)
         return round(MARGIN + (clipped - self.start).total_seconds() * scale, 1)
 
-    def bar(self, alert: AlertSummary, y: float) -> Bar | None:
+    def bar(self, alert: AlertSummary, y: float, words: Words) -> Bar | None:
         """``alert``'s bar in the row at ``y``; None when it has no readable sending time."""
         sent = _instant(alert.sent)
         if sent is None:
@@ -73,8 +77,7 @@ class Axis:
         return Bar(
             alert.record_id,
             alert.thread_id,
-            f"{alert.headline} ({alert.severity}): sent {alert.sent}"
-            + (f", expires {alert.expires}" if alert.expires else ", no expiry"),
+            bar_title(alert, words),
             alert.severity_class,
             left,
             y,
@@ -115,7 +118,16 @@ class Timeline:
         return ROW
 
 
-def timeline(alerts: Sequence[AlertSummary], now: datetime) -> Timeline:
+def bar_title(alert: AlertSummary, words: Words) -> str:
+    """What a bar says on hover: headline, severity, sending and expiry (as CAP states them)."""
+    values = {"headline": alert.headline, "severity": alert.severity, "sent": alert.sent}
+    if alert.expires:
+        message = words.gettext("%(headline)s (%(severity)s): sent %(sent)s, expires %(expires)s")
+        return message % {**values, "expires": alert.expires}
+    return words.gettext("%(headline)s (%(severity)s): sent %(sent)s, no expiry") % values
+
+
+def timeline(alerts: Sequence[AlertSummary], now: datetime, words: Words) -> Timeline:
     """The threads of ``alerts`` (newest first, as the list holds them) on one time axis
     from the earliest shown sending (at most 30 days back) to two days past ``now``."""
     newest: dict[int, AlertSummary] = {}
@@ -131,22 +143,22 @@ def timeline(alerts: Sequence[AlertSummary], now: datetime) -> Timeline:
     end = now + _SPAN_AFTER
     earliest = min((sent for _, sent in shown), default=now - timedelta(days=1))
     axis = Axis(max(earliest, now - _SPAN_BEFORE) - timedelta(hours=6), end)
-    placed = (axis.bar(alert, AXIS + row * ROW) for row, (alert, _) in enumerate(shown))
+    placed = (axis.bar(alert, AXIS + row * ROW, words) for row, (alert, _) in enumerate(shown))
     bars = [bar for bar in placed if bar is not None]
     return Timeline(
         width=WIDTH,
         height=AXIS + max(1, len(bars)) * ROW + 4,
         now_x=axis.x_of(now),
         bars=tuple(bars),
-        ticks=_ticks(axis),
+        ticks=_ticks(axis, words.lang),
         start=axis.start,
         end=axis.end,
         left_out=left_out,
     )
 
 
-def _ticks(axis: Axis) -> tuple[Tick, ...]:
-    """Midnights (UTC) along the axis, about ten of them."""
+def _ticks(axis: Axis, lang: str) -> tuple[Tick, ...]:
+    """Midnights (UTC) along the axis, about ten of them, named as ``lang`` names days."""
     start, end = axis.start, axis.end
     days = (end - start).days + 1
     step = max(1, days // 10)
@@ -154,7 +166,7 @@ def _ticks(axis: Axis) -> tuple[Tick, ...]:
     ticks = []
     moment = first
     while moment < end:
-        ticks.append(Tick(axis.x_of(moment), moment.strftime("%d %b")))
+        ticks.append(Tick(axis.x_of(moment), format_date(moment, "dd MMM", locale=lang)))
         moment += timedelta(days=step)
     return tuple(ticks)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import shapely
 
-from accord.entrypoints.web import composing
+from accord.entrypoints.web import composing, languages
 from accord.entrypoints.web.drawing import drawing_map
 
 SENT = datetime(2030, 1, 1, tzinfo=UTC)
@@ -86,15 +86,25 @@ def test_an_empty_area_description_takes_the_countrys_name() -> None:
 
 def test_an_unknown_iso_3166_code_is_the_forms_own_problem_at_the_geocode() -> None:
     known = {"EE", "LV"}
-    assert composing.geocode_problems(_form(geocode_country="EE"), known) == []
-    assert composing.geocode_problems(_form(geocode_name="NUTS3", geocode_value="ZZ"), known) == []
+    _ = languages.ENGLISH.gettext
+    assert composing.geocode_problems(_form(geocode_country="EE"), known, _) == []
+    assert (
+        composing.geocode_problems(_form(geocode_name="NUTS3", geocode_value="ZZ"), known, _) == []
+    )
     (problem,) = composing.geocode_problems(
-        _form(geocode_country="EE", geocode_name="ISO3166-1", geocode_value="ee"), known
+        _form(geocode_country="EE", geocode_name="ISO3166-1", geocode_value="ee"), known, _
     )
     assert problem.code == "UNKNOWN_ISO_3166"
     assert "'ee' is not an ISO 3166-1 alpha-2 country code" in problem.message
     errors = composing.sorted_problems([problem])
     assert errors.by_field == {"geocode": [problem.message]}
+
+
+def test_the_forms_own_problem_is_in_the_readers_language() -> None:
+    french = languages.load_catalogues()["fr"].gettext
+    (problem,) = composing.geocode_problems(_form(geocode_country="ZZ"), {"EE"}, french)
+    assert problem.message.startswith("<geocode> 'ZZ' n’est pas un code de pays ISO 3166-1")
+    assert "ISO3166-1" in problem.message
 
 
 def test_the_drawing_map_frames_and_outlines_the_country() -> None:

@@ -14,6 +14,7 @@ from accord.entrypoints.web.form_problems import (
     polygon_geojson,
     polygon_text,
 )
+from accord.entrypoints.web.languages import ENGLISH, Words, load_catalogues
 from accord.entrypoints.web.subscription_forms import (
     ALIASES,
     filter_lines,
@@ -24,19 +25,19 @@ from accord.errors import ConflictError, InvalidInputError, Problem
 
 
 def test_polygon_text_becomes_a_closed_geojson_ring_in_lon_lat_order() -> None:
-    area = polygon_geojson("59.0,21.0 60.5,21.0 60.5,28.5", "/area")
+    area = polygon_geojson("59.0,21.0 60.5,21.0 60.5,28.5", "/area", ENGLISH.gettext)
     assert area == {
         "type": "Polygon",
         "coordinates": [[[21.0, 59.0], [21.0, 60.5], [28.5, 60.5], [21.0, 59.0]]],
     }
     assert polygon_text(area) == "59.0,21.0 60.5,21.0 60.5,28.5 59.0,21.0"
-    assert polygon_geojson("  ", "/area") is None
+    assert polygon_geojson("  ", "/area", ENGLISH.gettext) is None
 
 
 @pytest.mark.parametrize("text", ["north of here", "59,21 60", "59.0,21.0 60.0,21.0"])
 def test_text_that_is_not_a_polygon_is_a_problem_at_the_fields_location(text: str) -> None:
     with pytest.raises(InvalidInputError) as raised:
-        polygon_geojson(text, "/filter.area")
+        polygon_geojson(text, "/filter.area", ENGLISH.gettext)
     (problem,) = raised.value.problems
     assert problem.location == "/filter.area"
     assert problem.code == "INVALID_POLYGON"
@@ -99,7 +100,8 @@ def test_the_subscription_form_becomes_the_apis_body() -> None:
             "kind": ["webhook"],
             "url": [" https://desk.example/h "],
             "format": ["xml"],
-        }
+        },
+        ENGLISH.gettext,
     )
     assert body == {
         "name": "Storms",
@@ -111,23 +113,39 @@ def test_the_subscription_form_becomes_the_apis_body() -> None:
         },
         "endpoints": [{"kind": "webhook", "format": "xml", "url": "https://desk.example/h"}],
     }
-    assert subscription_body({"name": ["x"], "kind": ["none"]})["endpoints"] == []
+    assert subscription_body({"name": ["x"], "kind": ["none"]}, ENGLISH.gettext)["endpoints"] == []
 
 
 @pytest.mark.parametrize("hours", ["nan", "inf", "soon"])
 def test_an_overlap_that_is_not_a_number_of_hours_is_a_problem(hours: str) -> None:
     with pytest.raises(InvalidInputError):
-        overlap({"overlap_hours": hours})
-    assert overlap({"overlap_hours": "2.5"}) == timedelta(hours=2.5)
-    assert overlap({}) == timedelta(hours=24)
+        overlap({"overlap_hours": hours}, ENGLISH.gettext)
+    assert overlap({"overlap_hours": "2.5"}, ENGLISH.gettext) == timedelta(hours=2.5)
+    assert overlap({}, ENGLISH.gettext) == timedelta(hours=24)
 
 
 def test_a_stored_filter_reads_as_labelled_lines() -> None:
     lines = filter_lines(
-        {"categories": ["Env", "Met"], "exercises": True, "geocodes": [["NUTS", "EE001"]]}
+        {"categories": ["Env", "Met"], "exercises": True, "geocodes": [["NUTS", "EE001"]]},
+        ENGLISH,
     )
     assert lines == [
         ("Categories", "Env, Met"),
         ("Exercises", "included"),
         ("Geocodes", "NUTS=EE001"),
     ]
+
+
+def test_the_forms_own_words_are_in_the_readers_language_and_cap_codes_are_not() -> None:
+    french = Words("fr", load_catalogues()["fr"])
+    lines = filter_lines(
+        {"categories": ["Met"], "min_severity": "Severe", "exercises": False}, french
+    )
+    assert lines == [
+        ("Catégories", "Met"),
+        ("Gravité minimale", "Severe"),
+        ("Exercices", "exclus"),
+    ]
+    with pytest.raises(InvalidInputError) as raised:
+        polygon_geojson("north of here", "/area", french.gettext)
+    assert raised.value.problems[0].message == "zone : paires lat,lon séparées par des espaces"

@@ -2,7 +2,8 @@
 // "lat,lon lat,lon ...", closed once there are three; typing in the field redraws the map.
 // The field is what the server reads, so the form works the same without this script.
 // Picking a country as the geocode names an area not yet described, as the server does
-// when the form is sent.
+// when the form is sent. The corner count's words come translated in the status element's
+// data-counts: the text for 0, 1 and 2 corners, and for more with "{n}" standing for the count.
 (function () {
   "use strict";
 
@@ -44,6 +45,7 @@
     var lonPerUnit = number(svg, "lon-per-unit");
     var latPerUnit = number(svg, "lat-per-unit");
     var corners = parse(field.value);
+    var counts = JSON.parse(status.getAttribute("data-counts"));
 
     function toMap(lat, lon) {
       return [(lon - west) / lonPerUnit, (north - lat) / latPerUnit];
@@ -64,8 +66,8 @@
         dot.setAttribute("r", "4");
         marks.appendChild(dot);
       });
-      status.textContent = corners.length + " corner" + (corners.length === 1 ? "" : "s") +
-        (corners.length && corners.length < 3 ? "; a polygon needs at least 3" : "");
+      var n = corners.length;
+      status.textContent = n < 3 ? counts[String(n)] : counts.more.replace("{n}", String(n));
     }
 
     function changed() {

@@ -4,13 +4,14 @@
 // takes it off) and the timeline its bar (an update or cancellation replaces the thread's).
 // The server draws shape and bar for the page's own frame and axis, which the page put in
 // the stream's address; this script only places them. Built with DOM methods, setAttribute
-// and textContent only: alert text is never markup.
+// and textContent only: alert text is never markup. The words it adds (column labels, the
+// announcement) come translated in the status element's data attributes.
 (function () {
   "use strict";
 
   var SVG = "http://www.w3.org/2000/svg";
   var SEVERITY_CLASSES = ["extreme", "severe", "moderate", "minor", "unknown"];
-  var COLUMNS = ["Headline", "Event", "Severity", "Sent", "Area", "TLP", "State"];
+  var words;  // the page's: column labels (headline, event, severity, sent, area, TLP, state)
 
   function element(tag, className, text) {
     var made = document.createElement(tag);
@@ -41,13 +42,14 @@
     link.setAttribute("href", "/console/alerts/" + encodeURIComponent(alert.record_id));
     var sent = element("time", "", alert.sent_text);
     sent.setAttribute("datetime", alert.sent);
-    tr.appendChild(cell("Headline", link));
-    tr.appendChild(cell("Event", alert.event));
-    tr.appendChild(cell("Severity", element("span", "badge sev-" + severityClass(alert.severity_class), alert.severity)));
-    tr.appendChild(cell("Sent", sent));
-    tr.appendChild(cell("Area", alert.area));
-    tr.appendChild(cell("TLP", element("span", "tlp", "TLP:" + alert.tlp)));
-    tr.appendChild(cell("State", alert.state));
+    var labels = words.columns;
+    tr.appendChild(cell(labels[0], link));
+    tr.appendChild(cell(labels[1], alert.event));
+    tr.appendChild(cell(labels[2], element("span", "badge sev-" + severityClass(alert.severity_class), alert.severity)));
+    tr.appendChild(cell(labels[3], sent));
+    tr.appendChild(cell(labels[4], alert.area));
+    tr.appendChild(cell(labels[5], element("span", "tlp", "TLP:" + alert.tlp)));
+    tr.appendChild(cell(labels[6], alert.state));
     return tr;
   }
 
@@ -57,10 +59,10 @@
       return body;
     }
     var table = element("table", "alerts");
-    table.appendChild(element("caption", "visually-hidden", "Alerts, newest first"));
+    table.appendChild(element("caption", "visually-hidden", words.caption));
     var head = element("thead");
     var headRow = element("tr");
-    COLUMNS.forEach(function (name) {
+    words.columns.forEach(function (name) {
       var th = element("th", "", name);
       th.setAttribute("scope", "col");
       headRow.appendChild(th);
@@ -176,7 +178,10 @@
     body.insertBefore(row(alert), body.firstChild);
     drawArea(alert);
     placeBar(alert);
-    status.textContent = "New alert: " + alert.headline + " (" + alert.severity + ", TLP:" + alert.tlp + ").";
+    // One pass over the page's own words: braces in an alert's text are not read again.
+    status.textContent = words.arrived.replace(/\{(headline|severity|tlp)\}/g, function (_m, name) {
+      return alert[name];
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -184,6 +189,11 @@
     if (!status || !window.EventSource) {
       return;
     }
+    words = {
+      columns: JSON.parse(status.getAttribute("data-columns")),
+      caption: status.getAttribute("data-caption"),
+      arrived: status.getAttribute("data-arrived")
+    };
     var source = new EventSource(status.getAttribute("data-stream"));
     source.addEventListener("alert", function (event) { arrived(status, event); });
     source.addEventListener("open", function () { status.classList.add("is-live"); });
