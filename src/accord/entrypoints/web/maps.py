@@ -66,13 +66,20 @@ class Projection:
         return f"{x:.1f},{y:.1f}"
 
     def path(self, geometry: BaseGeometry) -> str:
-        """SVG path data of every polygon ring in ``geometry`` (lines and points skipped)."""
+        """SVG path data of every polygon ring in ``geometry`` (lines and points skipped).
+        Each ring is projected as one array: a situation map draws thousands of corners."""
+        scale = self.scale
+        x_scale, west, north = _squeeze(self.bbox) * scale, self.bbox[0], self.bbox[3]
         rings = []
         for polygon in _polygons(geometry):
             for ring in (polygon.exterior, *polygon.interiors):
-                points = [self.point(lon, lat) for lon, lat, *_ in ring.coords]
-                if len(points) >= 3:
-                    rings.append("M" + "L".join(points) + "Z")
+                corners = shapely.get_coordinates(ring)
+                if len(corners) < 3:
+                    continue
+                xs = ((corners[:, 0] - west) * x_scale).tolist()
+                ys = ((north - corners[:, 1]) * scale).tolist()
+                corner_text = (f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
+                rings.append("M" + "L".join(corner_text) + "Z")
         return "".join(rings)
 
 
@@ -136,7 +143,7 @@ def fit(areas: Sequence[BaseGeometry]) -> BBox:
     """A box around ``areas`` with a margin, widened to the map's proportions."""
     if not areas:
         return WORLD
-    min_lon, min_lat, max_lon, max_lat = shapely.union_all(list(areas)).bounds
+    min_lon, min_lat, max_lon, max_lat = (float(edge) for edge in shapely.total_bounds(areas))
     margin = max(max_lon - min_lon, max_lat - min_lat, MIN_SPAN_DEGREES) * 0.15
     box = (min_lon - margin, min_lat - margin, max_lon + margin, max_lat + margin)
     box = _at_least(box, MIN_SPAN_DEGREES)
