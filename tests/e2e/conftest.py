@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from tests.integration.cap_samples import alert_xml
 from tests.integration.conftest import free_port
 from tests.processes import start_accord
 
@@ -114,3 +117,20 @@ def _failed(request: Any) -> bool:
 
 def _is_icon(url: str) -> bool:
     return url.endswith("/static/favicon.svg")
+
+
+def issue_green(demo: dict[str, Any], headline: str) -> str:
+    """A TLP:GREEN alert from Latvia's focal point through the API (what another desk
+    sends while a browser watches); its record id."""
+    response = httpx.post(
+        demo["url"] + "/api/v1/alerts",
+        content=alert_xml(f"green-{uuid.uuid4().hex}", headline=headline),
+        headers={
+            "Content-Type": "application/cap+xml",
+            "Authorization": f"Bearer {demo['tokens']['lv-focal']}",
+        },
+        params={"tlp": "GREEN"},
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["record_id"])

@@ -8,27 +8,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from tests.e2e.conftest import BROWSER, Tab
-from tests.integration.cap_samples import alert_xml
+from tests.e2e.conftest import BROWSER, Tab, issue_green
 
 pytestmark = BROWSER
-
-
-def _issue(demo: dict[str, Any], headline: str) -> str:
-    response = httpx.post(
-        demo["url"] + "/api/v1/alerts",
-        content=alert_xml(f"live-{uuid.uuid4().hex}", headline=headline),
-        headers={
-            "Content-Type": "application/cap+xml",
-            "Authorization": f"Bearer {demo['tokens']['lv-focal']}",
-        },
-        params={"tlp": "GREEN"},
-        timeout=30,
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["record_id"])
 
 
 def test_a_new_alert_appears_live_and_is_acknowledged_in_one_click(
@@ -43,11 +25,11 @@ def test_a_new_alert_appears_live_and_is_acknowledged_in_one_click(
         page.get_by_label("Password").fill(account["password"])
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url("**/console")
-        page.wait_for_selector("#live-status.is-live", timeout=5000)
+        page.wait_for_selector("#live-status.is-live", timeout=20_000)
         headline = f"Live <b>storm</b> {uuid.uuid4().hex[:6]}"
-        record_id = _issue(demo, headline)
+        record_id = issue_green(demo, headline)
         row = page.locator(f'table.alerts tbody tr[data-alert="{record_id}"]')
-        row.wait_for(timeout=5000)
+        row.wait_for(timeout=20_000)
         assert page.locator("table.alerts tbody tr").first.get_attribute("data-alert") == record_id
         assert row.locator("a").inner_text() == headline  # text, never markup
         assert row.locator("b").count() == 0

@@ -12,10 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from tests.e2e.conftest import BROWSER, Tab
-from tests.integration.cap_samples import alert_xml
+from tests.e2e.conftest import BROWSER, Tab, issue_green
 
 pytestmark = BROWSER
 
@@ -67,7 +64,7 @@ def test_an_alert_composed_in_one_browser_arrives_live_in_anothers_and_is_acknow
 
         # Lithuania may read a GREEN alert sent after the AMBER one; events come in order,
         # so once it is on the page the AMBER one would have been too.
-        later = _issue_green(demo, f"Harbour closed {uuid.uuid4().hex[:6]}")
+        later = issue_green(demo, f"Harbour closed {uuid.uuid4().hex[:6]}")
         expect(outsider.page.locator(f'tr[data-alert="{later}"]')).to_have_count(1, timeout=WAIT)
         assert outsider.page.locator(f'[data-alert="{record_id}"]').count() == 0
         assert headline not in outsider.page.content()
@@ -109,18 +106,3 @@ def _compose(page: Any, demo: dict[str, Any], headline: str) -> str:
     page.get_by_role("button", name="Send the alert").click()
     page.wait_for_url(re.compile(r".*/console/alerts/[^/#]+$"))
     return str(page.url.rsplit("/", 1)[1])
-
-
-def _issue_green(demo: dict[str, Any], headline: str) -> str:
-    response = httpx.post(
-        demo["url"] + "/api/v1/alerts",
-        content=alert_xml(f"green-{uuid.uuid4().hex}", headline=headline),
-        headers={
-            "Content-Type": "application/cap+xml",
-            "Authorization": f"Bearer {demo['tokens']['lv-focal']}",
-        },
-        params={"tlp": "GREEN"},
-        timeout=30,
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["record_id"])

@@ -9,9 +9,10 @@ arrives is filtered as the page was and drawn where the page would draw it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from accord.bootstrap import Node
@@ -33,11 +34,14 @@ TLPS = alert_query.TLPS
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    sector: str
-    category: str
-    severity: str
-    urgency: str
-    tlp: str
+    """The situation page's filters, as query parameters (also its live feed's: FastAPI
+    reads them from either route's query through ``Depends()``)."""
+
+    sector: str = ""
+    category: str = ""
+    severity: str = ""
+    urgency: str = ""
+    tlp: str = ""
 
     def params(self) -> dict[str, str]:
         """The filters that are set, as query parameters."""
@@ -69,19 +73,11 @@ class Filters:
 
 
 @router.get("/console", response_class=HTMLResponse)
-def situation(
-    request: Request,
-    sector: str = "",
-    category: str = "",
-    severity: str = "",
-    urgency: str = "",
-    tlp: str = "",
-) -> Response:
+def situation(request: Request, filters: Annotated[Filters, Depends()]) -> Response:
     session = current_session(request)
     if session is None:
         return RedirectResponse("/signin?next=/console", status_code=303)
     node = node_of(request)
-    filters = Filters(sector, category, severity, urgency, tlp)
     problems: list[Problem] = []
     alerts = _listed(node, session.account.reader, filters, problems)
     drawn = situation_map(alerts)

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 from sse_starlette import ServerSentEvent
 from sse_starlette.sse import EventSourceResponse
@@ -47,11 +47,7 @@ CATCH_UP = 200  # at most this many missed alerts are sent after a reconnection
 @router.get("/console/stream")
 async def console_stream(
     request: Request,
-    sector: str = "",
-    category: str = "",
-    severity: str = "",
-    urgency: str = "",
-    tlp: str = "",
+    filters: Annotated[Filters, Depends()],
     bbox: str = "",
     axis: str = "",
     last_event_id: Annotated[int | None, Header(ge=0, le=2**63 - 1)] = None,
@@ -60,7 +56,7 @@ async def console_stream(
     if session is None:
         return Response("sign in first", status_code=401, media_type="text/plain")
     problems: list[Problem] = []
-    query = Filters(sector, category, severity, urgency, tlp).query(problems)
+    query = filters.query(problems)
     if problems:
         return Response("the filter is not valid", status_code=400, media_type="text/plain")
     try:
