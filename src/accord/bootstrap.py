@@ -102,7 +102,13 @@ def build(
         WorkerSettings(lease=timedelta(seconds=settings.delivery_lease)),
     )
     alerts = AlertService(
-        uow, clock, writer, log, listeners=(router, responses), writes_for=keys.writes_for
+        uow,
+        clock,
+        writer,
+        log,
+        listeners=(router, responses),
+        writes_for=keys.writes_for,
+        require_registered_senders=settings.mode == "production",
     )
     alerts.when_committed(worker.wake)
     compliance = ComplianceService(

@@ -7,6 +7,7 @@ setting is listed in ``SETTINGS`` with its documentation, and a test checks that
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from typing import Any, Literal
 from accord.errors import ConfigurationError
 
 Mode = Literal["development", "production"]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 SETTINGS: dict[str, str] = {
     "data_dir": "Directory for the embedded database and demo.json (default ./accord-data).",
@@ -66,6 +68,16 @@ SETTINGS: dict[str, str] = {
     "secretariat's node announces it to the parties (default 30; 0: never).",
     "deadline_policy": "Path of a JSON file replacing the default acknowledgement/response "
     "deadlines and update cadence (format in docs/delivery.md).",
+    "trusted_proxies": "Comma-separated addresses or networks (CIDR) of reverse proxies whose "
+    "X-Forwarded-For and X-Forwarded-Proto the node believes (default: none).",
+    "rate_limit_token": "Requests per second one API token, console session or federation "
+    "peer may make, sustained (default 500; 0: no limit).",
+    "rate_limit_token_burst": "Requests one token, session or peer may make at once above "
+    "its rate (default 5000).",
+    "rate_limit_address": "Requests per second one client address may make without "
+    "credentials, sustained (default 200; 0: no limit).",
+    "rate_limit_address_burst": "Requests one address may make at once above its rate "
+    "(default 2000).",
 }
 
 _INT_SETTINGS = frozenset(
@@ -80,6 +92,10 @@ _INT_SETTINGS = frozenset(
         "smtp_port",
         "federation_interval",
         "agreement_notice_days",
+        "rate_limit_token",
+        "rate_limit_token_burst",
+        "rate_limit_address",
+        "rate_limit_address_burst",
     }
 )
 
@@ -117,6 +133,15 @@ class Settings:
     authors: str = ""
     federation_interval: int = 5
     agreement_notice_days: int = 30
+    trusted_proxies: str = ""
+    rate_limit_token: int = 500
+    rate_limit_token_burst: int = 5000
+    rate_limit_address: int = 200
+    rate_limit_address_burst: int = 2000
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies, "trusted_proxies")
 
     @property
     def author_set(self) -> frozenset[str]:
@@ -232,4 +257,31 @@ def _validated(settings: Settings) -> Settings:
         raise ConfigurationError("audit_interval must be 0 (no audits) or more seconds")
     if not 0 <= settings.agreement_notice_days <= 366:
         raise ConfigurationError("agreement_notice_days must be from 0 (never) to 366")
+    parse_networks(settings.trusted_proxies, "trusted_proxies")  # a bad list stops the start
+    _check_rate_limits(settings)
     return replace(settings, sqlite_synchronous=synchronous)
+
+
+def _check_rate_limits(settings: Settings) -> None:
+    for name in ("rate_limit_token", "rate_limit_address"):
+        if getattr(settings, name) < 0 or getattr(settings, f"{name}_burst") < 1:
+            raise ConfigurationError(
+                f"{name} must be 0 (no limit) or more requests per second, "
+                f"and {name}_burst at least 1"
+            )
+
+
+def parse_networks(text: str, setting: str) -> tuple[Network, ...]:
+    """Comma-separated addresses or CIDR networks, as the ``ipaddress`` module reads them
+    (an address is a network of one); anything else names the setting and the bad entry."""
+    networks: list[Network] = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry))
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"{setting}: {entry!r} is not an IP address or network (CIDR): {exc}"
+            ) from exc
+    return tuple(networks)

@@ -9,6 +9,7 @@
     ├── VerificationError      signature, proof, checkpoint — always fail closed
     │   └── ConsistencyError   a log does not extend what we saw (possible fork)
     ├── PeerError
+    ├── RateLimitedError       too many requests from one caller; says when to retry
     └── ConfigurationError
 
 No HTTP status codes live here: the API decides those in one place.
@@ -60,7 +61,12 @@ class ConflictError(AccordError):
 
 
 class PermissionDeniedError(AccordError):
-    """The caller is known but their role or scope does not allow this."""
+    """The caller is known but their role or scope does not allow this; ``problems`` may
+    say which part of the input asked for it (a sender, a reference)."""
+
+    def __init__(self, message: str, problems: list[Problem] | tuple[Problem, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
 
 
 class VerificationError(AccordError):
@@ -73,6 +79,14 @@ class ConsistencyError(VerificationError):
 
 class PeerError(AccordError):
     """A peer node misbehaved or could not be reached."""
+
+
+class RateLimitedError(AccordError):
+    """The caller spent its request allowance; ``retry_after_s`` is when one is free again."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class ConfigurationError(AccordError):

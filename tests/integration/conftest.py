@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, text
 from accord.bootstrap import Node, build
 from accord.config import Settings
 from accord.entrypoints.api.app import create_app
+from accord.entrypoints.cli.server import uvicorn_config
 
 POSTGRES_URL = os.environ.get("ACCORD_TEST_DATABASE_URL", "")
 ENGINES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -85,7 +86,7 @@ class LiveServer:
 def serving(node: Node) -> Iterator[LiveServer]:
     """``node``'s API under uvicorn on a free loopback port, for as long as the block runs."""
     port = free_port()
-    config = uvicorn.Config(create_app(node), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn_config(create_app(node), "127.0.0.1", port, "warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()

@@ -144,6 +144,17 @@ def test_a_bad_agreement_or_filing_names_every_problem_and_stores_nothing(
     assert _records(node) == before
 
 
+def test_a_filing_whose_kind_is_a_list_is_refused_not_a_server_error(
+    server: LiveServer, region: Region, node: Node
+) -> None:
+    before = _records(node)
+    with server.client(region.tokens["EE:focal-point"]) as focal:
+        listed = focal.post("/api/v1/filings", json={"kind": ["notification"]})
+    assert listed.status_code == 422
+    assert [e["location"] for e in listed.json()["errors"]] == ["/kind"]
+    assert _records(node) == before
+
+
 def test_a_late_notification_is_accepted_and_flagged_with_the_obligation_it_breaks(
     server: LiveServer, region: Region
 ) -> None:

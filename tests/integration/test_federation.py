@@ -419,11 +419,11 @@ def test_a_peer_cosigns_the_checkpoint_it_verified(sites: tuple[Site, Site]) -> 
     assert before.timestamp() - 1 <= seen_at <= datetime.now(UTC).timestamp() + 1
 
 
-def test_a_message_both_nodes_received_is_stored_from_the_peer_but_shown_once(
+def test_one_cap_message_signed_by_two_participants_is_two_statements(
     sites: tuple[Site, Site],
 ) -> None:
-    # An issuer that sends one CAP message to two states' nodes: the replica keeps the
-    # origin's signed record (its log is whole) but holds the message once, by its CAP key.
+    # The same CAP message issued by LV on its node and by EE on its own: message keys are
+    # each author's own (issue 14), so EE's copy neither hides LV's nor is hidden by it.
     lv, ee = sites
     _peer(lv, ee, "EE")
     from_lv = _peer(ee, lv, "LV")
@@ -441,8 +441,30 @@ def test_a_message_both_nodes_received_is_stored_from_the_peer_but_shown_once(
         headers={"Authorization": f"Bearer {ee.focal}"},
         params={"limit": 200},
     ).json()["items"]
-    identifiers = sorted(item["alert"]["identifier"] for item in found)
-    assert identifiers == ["only-lv-0", "only-lv-1", "only-lv-2", "sent-to-both"]
+    identifiers = sorted((item["alert"]["identifier"], item["author"]) for item in found)
+    assert identifiers == [
+        ("only-lv-0", "LV"),
+        ("only-lv-1", "LV"),
+        ("only-lv-2", "LV"),
+        ("sent-to-both", "EE"),
+        ("sent-to-both", "LV"),
+    ]
+
+
+def test_a_message_replicated_twice_is_projected_once(sites: tuple[Site, Site]) -> None:
+    # Pulling the same history again (or a record already projected) adds nothing.
+    lv, ee = sites
+    _peer(lv, ee, "EE")
+    from_lv = _peer(ee, lv, "LV")
+    _send(lv, "once")
+    assert _pull(ee, from_lv)["error"] == ""
+    assert _pull(ee, from_lv)["error"] == ""
+    found = httpx.get(
+        f"{ee.server.url}/api/v1/alerts",
+        headers={"Authorization": f"Bearer {ee.focal}"},
+        params={"limit": 200},
+    ).json()["items"]
+    assert [item["alert"]["identifier"] for item in found] == ["once"]
 
 
 def _witnessed(site: Site, record_id: str) -> dict[str, Any]:

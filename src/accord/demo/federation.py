@@ -21,7 +21,7 @@ import httpx
 from accord.bootstrap import Node, build
 from accord.config import Settings
 from accord.demo.region import SECRETARIAT, STATES, demo_alerts
-from accord.demo.seed import issue_demo_alert, write_demo_json
+from accord.demo.seed import issue_demo_alert, register_senders, write_demo_json
 from accord.domain.identity import Role
 from accord.services.ports import Account
 
@@ -117,6 +117,7 @@ def _people(node: Node, demo: DemoNode, nodes: list[DemoNode]) -> None:
     node.identity.add_participant(*SECRETARIAT)
     for other in nodes:
         node.identity.add_participant(other.code, other.name, "state")
+    register_senders(node)
     node.identity.add_user("admin", "admin", demo.code)
     node.identity.add_user("focal", "focal-point", demo.code)
     node.identity.add_user("analyst", "analyst", demo.code)

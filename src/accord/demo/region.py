@@ -346,6 +346,17 @@ STORIES: tuple[_Story, ...] = (
 )
 
 
+UNANSWERED_SENDER = ("LV", "vugd@lv.example")
+
+
+def demo_senders() -> dict[str, str]:
+    """The domain each demo participant sends from, as it registers them: a story's
+    sender is its author's, and nobody else may issue under it."""
+    found = {story.sender.rpartition("@")[2]: story.author for story in STORIES}
+    found[UNANSWERED_SENDER[1].rpartition("@")[2]] = UNANSWERED_SENDER[0]
+    return found
+
+
 def demo_alerts(now: datetime) -> list[DemoAlert]:
     """Every message of the demo, oldest first, timed relative to ``now``."""
     messages: list[DemoAlert] = []
@@ -450,7 +461,7 @@ def unanswered_alert(now: datetime) -> DemoAlert:
     )
     alert = Alert(
         identifier="DEMO-LV-UNANSWERED",
-        sender="vugd@lv.example",
+        sender=UNANSWERED_SENDER[1],
         sent=_cap_time(sent),
         status="Actual",
         msg_type="Alert",

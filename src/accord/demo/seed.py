@@ -23,8 +23,10 @@ from accord.demo.region import (
     STATES,
     DemoAlert,
     demo_alerts,
+    demo_senders,
     unanswered_alert,
 )
+from accord.entrypoints.web.composing import sender_of
 from accord.errors import AccordError
 from accord.services.alerts import IncomingAlert
 
@@ -125,8 +127,23 @@ def seed(node: Node, set_back: SetBack = lambda _ago: None) -> int:
             identity.add_agency(code, agency_name, sector, outline)
         identity.add_user(f"{code.lower()}-focal", "focal-point", code, agencies[0][0])
         identity.add_user(f"{code.lower()}-analyst", "analyst", code)
+    register_senders(node)
     seed_agreements(node, SECRETARIAT[0], [code for code, *_ in STATES], set_back)
     return _seed_alerts(node)
+
+
+def register_senders(node: Node) -> None:
+    """Each participant's CAP senders: the demo stories' domains, and the domain the
+    console composes under (``user@ee.<node>``), so no state can issue as another."""
+    known = node.identity.list_senders()
+    held = {row["sender"] for row in known}
+    wanted = dict(demo_senders())
+    for row in node.identity.list_participants():
+        code = row["code"]
+        wanted[sender_of("x", code, node.settings.node_name).rpartition("@")[2]] = code
+    for domain, code in sorted(wanted.items()):
+        if domain not in held:
+            node.identity.add_sender(code, domain)
 
 
 def seed_delivery(node: Node, inbox: str = INBOX) -> dict[str, str]:

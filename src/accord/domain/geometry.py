@@ -60,7 +60,7 @@ def area_shape(polygons: Iterable[str], circles: Iterable[str]) -> BaseGeometry 
             polygon = polygon_from_cap(text)
         except (ValueError, shapely.errors.ShapelyError):
             continue
-        parts.append(polygon if polygon.is_valid else shapely.make_valid(polygon))
+        parts.append(polygon if polygon.is_valid else _repaired(polygon))
     for text in circles:
         try:
             parts.append(circle_from_cap(text))
@@ -69,6 +69,13 @@ def area_shape(polygons: Iterable[str], circles: Iterable[str]) -> BaseGeometry 
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else shapely.union_all(parts)
+
+
+def _repaired(polygon: Polygon) -> BaseGeometry:
+    """A valid shape for a ring that crosses itself. GEOS's "structure" method, not the
+    default "linework": linework spends quadratic time on a ring whose every edge crosses
+    another (6 s for 50,000 points, inside an accepted 1 MB alert); structure, 0.7 s."""
+    return shapely.make_valid(polygon, method="structure", keep_collapsed=False)
 
 
 def bbox_of(geometry: BaseGeometry) -> BBox:

@@ -26,6 +26,7 @@ from accord.ledger.records import (
     SignedRecord,
     key_id_of,
     open_entry,
+    original_matches,
     verify_record,
 )
 from accord.ledger.signing import verify, verify_many
@@ -58,6 +59,7 @@ class ServedEntry:
     leaf_hash: bytes
     entry: bytes | None = None
     body: str | None = None
+    original: bytes | None = None  # served when it differs from the body
 
 
 def open_checkpoint(note: str, log_key: notes.Verifier) -> SignedCheckpoint:
@@ -192,6 +194,7 @@ class EntryAudit:
                 self._find("MALFORMED_ENTRY", f"{where}: {exc}")
                 return None
         self._check_body(where, record, served.body)
+        self._check_original(where, record, served.original)
         self._check_signature(where, record, served.body, vouched_key)
         self._check_sequence(where, record)
         return record
@@ -208,6 +211,15 @@ class EntryAudit:
             return
         if digest != record.envelope.body_digest:
             self._find("BODY_ALTERED", f"{where}: the body does not match the signed digest")
+
+    def _check_original(self, where: str, record: SignedRecord, original: bytes | None) -> None:
+        """The bytes served as received must be those the author's envelope commits to
+        (version 3); a version 2 record committed to its body only, and says so."""
+        if original is not None and original_matches(record, original) is False:
+            self._find(
+                "ORIGINAL_ALTERED",
+                f"{where}: the bytes served as received do not match the signed digest",
+            )
 
     def _check_signature(
         self, where: str, record: SignedRecord, body: str | None, vouched_key: bytes | None

@@ -8,15 +8,16 @@ bytes — and the alert projection is updated in the same transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from accord.domain.alerts import cap_json
 from accord.domain.alerts.cap import Alert, MessageKey
 from accord.domain.alerts.facts import facts_of
-from accord.domain.alerts.threads import state_at
+from accord.domain.alerts.threads import Referenced, foreign_threads, state_at, thread_to_join
 from accord.domain.identity import ISSUING_ROLES
+from accord.domain.senders import sender_problem
 from accord.domain.sharing import Reader, Scope, scope_for_alert
 from accord.errors import (
     AccordError,
@@ -131,8 +132,10 @@ class AlertService:
         listeners: Sequence[AlertListener] = (),
         on_committed: Sequence[Callable[[], None]] = (),
         writes_for: Callable[[str], bool] = lambda _participant: True,
+        require_registered_senders: bool = False,
     ) -> None:
         self._writes_for = writes_for
+        self._require_registered = require_registered_senders
         self._uow = uow
         self._clock = clock
         self._writer = writer
@@ -170,18 +173,20 @@ class AlertService:
         results: list[Receipt | AccordError | _Accepted] = []
         with self._uow() as uow:
             known = uow.identity.participant_codes()
+            registered = uow.identity.senders()
             pending: dict[MessageKey, _Accepted] = {}
             for item, level, members in zip(items, tlp, audience, strict=True):
                 try:
+                    self._check_sender(author, item.alert, registered)
                     scope = scope_for_alert(item.alert.scope, level, members, known)
                     results.append(self._admit(uow, author, item, scope, pending))
-                except (InvalidInputError, ConflictError) as exc:
+                except (InvalidInputError, ConflictError, PermissionDeniedError) as exc:
                     results.append(exc)
             accepted = list(pending.values())
             stored = self._writer.write(uow, [a.draft for a in accepted])
             routable = []
             projections = []
-            threads: dict[MessageKey, int] = {}  # messages of this batch, by thread
+            threads: _BatchThreads = {}  # messages of this batch, by key
             for admitted, record in zip(accepted, stored, strict=True):
                 admitted.stored = record
                 projection = self._projection(uow, admitted, record, threads)
@@ -197,6 +202,13 @@ class AlertService:
                 callback()
         return [r.receipt() if isinstance(r, _Accepted) else r for r in results]
 
+    def _check_sender(self, author: str, alert: Alert, registered: dict[str, str]) -> None:
+        why = sender_problem(
+            alert.sender, author, registered, require_registered=self._require_registered
+        )
+        if why is not None:
+            raise PermissionDeniedError(why, [Problem("/sender", "SENDER_NOT_YOURS", why)])
+
     def _admit(
         self,
         uow: UnitOfWork,
@@ -207,11 +219,12 @@ class AlertService:
     ) -> Receipt | _Accepted:
         """Check one message against what is held (and pending), and draft it if it is new."""
         alert = item.alert
+        _may_follow(uow, author, alert, pending)
         mapping = cap_json.alert_to_json(alert)
         canonical = canonical_json(mapping)
         content = _content_digest(mapping) if "signature" in mapping else sha256_hex(canonical)
         earlier = pending.get(alert.key)
-        existing = uow.alerts.find_by_key(alert.key)
+        existing = uow.alerts.find_by_key(author, alert.key)
         held = earlier.content if earlier else existing[1] if existing else None
         if held is not None and held != content:
             raise ConflictError(
@@ -250,7 +263,7 @@ class AlertService:
         uow: UnitOfWork,
         admitted: _Accepted,
         record: StoredRecord,
-        threads: dict[MessageKey, int],
+        threads: _BatchThreads,
     ) -> Projection:
         alert = admitted.item.alert
         return Projection(
@@ -258,7 +271,7 @@ class AlertService:
             alert,
             facts_of(alert),
             admitted.scope,
-            _thread(uow, alert, record.position, threads),
+            _thread(uow, alert, record, admitted.scope, threads),
             admitted.draft.received_at,
             admitted.content,
             (admitted.item.signature_status, admitted.item.signature_detail),
@@ -271,22 +284,25 @@ class AlertService:
         CAP key (sent to both nodes) is stored but not projected twice. The caller calls
         ``committed`` after its transaction commits."""
         projections = []
-        threads: dict[MessageKey, int] = {}
+        threads: _BatchThreads = {}
         decoded = []
         for position, row, scope in items:
             mapping = json.loads(row.body)
             decoded.append((position, row, scope, mapping, cap_json.alert_from_json(mapping)))
-        held = uow.alerts.held_keys([alert.key for *_, alert in decoded])
+        held = uow.alerts.held_keys([(row.author, alert.key) for _, row, *_, alert in decoded])
         for position, row, scope, mapping, alert in decoded:
-            if alert.key in threads or alert.key in held:
+            if any(ref.author == row.author for ref in threads.get(alert.key, ())):
                 continue
+            if (row.author, alert.key) in held:
+                continue
+            record = StoredRecord(position, row.record_id, row.author, row.seq, -1)
             projections.append(
                 Projection(
-                    StoredRecord(position, row.record_id, row.author, row.seq, -1),
+                    record,
                     alert,
                     facts_of(alert),
                     scope,
-                    _thread(uow, alert, position, threads),
+                    _thread(uow, alert, record, scope, threads),
                     row.received_at,
                     # Without a signature the message is its whole body, whose digest the
                     # origin signed and the mirror checked: no need to serialise it again.
@@ -310,6 +326,7 @@ class AlertService:
         with self._uow() as uow:
             uow.alerts.clear()
             count = 0
+            threads: _BatchThreads = {}
             for stored, scope, content_type, original, body, received_at in uow.records.of_kind(
                 ALERT_RECORD_KIND
             ):
@@ -325,7 +342,7 @@ class AlertService:
                     alert=alert,
                     facts=facts_of(alert),
                     scope=scope,
-                    thread_id=uow.alerts.thread_of(alert.referenced_keys()) or stored.position,
+                    thread_id=_thread(uow, alert, stored, scope, threads),
                     received_at=received_at,
                     content_digest=_content_digest(mapping),
                     signature=signature,
@@ -336,16 +353,26 @@ class AlertService:
     def search(self, reader: Reader, query: AlertQuery) -> list[AlertView]:
         with self._uow(readonly=True) as uow:
             rows = uow.alerts.search(reader, query)
-            threads = uow.alerts.threads(sorted({row.thread_id for row in rows}))
+            threads = uow.alerts.threads(reader, sorted({row.thread_id for row in rows}))
         return [AlertView(row, threads.get(row.thread_id)) for row in rows]
 
-    def since(self, position: int, limit: int) -> list[AlertView]:
+    def since(self, position: int, limit: int) -> list[AlertRow]:
         """Every alert after ``position``, unscoped, oldest first: only for consumers that
-        apply each reader's scope themselves (the live stream)."""
+        apply each reader's scope themselves (the live stream), and then ``seen_by``."""
         with self._uow(readonly=True) as uow:
-            rows = uow.alerts.since(position, limit)
-            threads = uow.alerts.threads(sorted({row.thread_id for row in rows}))
-        return [AlertView(row, threads.get(row.thread_id)) for row in rows]
+            return uow.alerts.since(position, limit)
+
+    def seen_by(
+        self, readers: Iterable[Reader], rows: Sequence[AlertRow]
+    ) -> dict[Reader, list[AlertView]]:
+        """``rows`` with their threads as each of ``readers`` sees them (one query each)."""
+        ids = sorted({row.thread_id for row in rows})
+        with self._uow(readonly=True) as uow:
+            threads = {reader: uow.alerts.threads(reader, ids) for reader in set(readers)}
+        return {
+            reader: [AlertView(row, seen.get(row.thread_id)) for row in rows]
+            for reader, seen in threads.items()
+        }
 
     def newest_position(self) -> int:
         with self._uow(readonly=True) as uow:
@@ -356,10 +383,10 @@ class AlertService:
         a reader cannot learn that a message outside their scope exists."""
         with self._uow(readonly=True) as uow:
             row = uow.alerts.get(reader, record_id)
-            thread = uow.alerts.thread(row.thread_id) if row else None
+            thread = uow.alerts.threads(reader, [row.thread_id]) if row else {}
         if row is None:
             raise NotFoundError(f"no alert {record_id} that you may read")
-        return AlertView(row, thread)
+        return AlertView(row, thread.get(row.thread_id))
 
     def thread_state(self, view: AlertView) -> str | None:
         if view.thread is None:
@@ -391,15 +418,48 @@ def alert_json(view: AlertView, state: str | None) -> dict[str, Any]:
     }
 
 
-def _thread(uow: UnitOfWork, alert: Alert, position: int, threads: dict[MessageKey, int]) -> int:
-    """The thread a message joins: that of a message it references — earlier in this
-    batch, or held — else its own, named by its position. Records it for the batch."""
-    references = alert.referenced_keys()
-    thread = next((threads[key] for key in references if key in threads), None)
-    if thread is None:
-        thread = uow.alerts.thread_of(references) or position
-    threads[alert.key] = thread
+# Messages projected in this transaction but perhaps not yet readable by a query, by key.
+_BatchThreads = dict[MessageKey, list[Referenced]]
+
+
+def _referenced(uow: UnitOfWork, alert: Alert, threads: _BatchThreads) -> list[Referenced]:
+    """The messages ``alert`` names that are held or earlier in this batch, oldest first."""
+    keys = alert.referenced_keys()
+    held = uow.alerts.referenced(keys)
+    seen = {ref.position for ref in held}
+    batch = [ref for key in keys for ref in threads.get(key, ()) if ref.position not in seen]
+    return sorted([*held, *batch], key=lambda ref: ref.position)
+
+
+def _thread(
+    uow: UnitOfWork, alert: Alert, record: StoredRecord, scope: Scope, threads: _BatchThreads
+) -> int:
+    """The thread a message joins (``thread_to_join``), else its own, named by its
+    position; recorded for the rest of the batch."""
+    author = record.author
+    joined = thread_to_join(author, alert.msg_type, _referenced(uow, alert, threads))
+    thread, issuer = (
+        (record.position, author) if joined is None else (joined.thread_id, joined.issuer)
+    )
+    threads.setdefault(alert.key, []).append(
+        Referenced(record.position, record.record_id, thread, issuer, author, scope)
+    )
     return thread
+
+
+def _may_follow(
+    uow: UnitOfWork, author: str, alert: Alert, pending: dict[MessageKey, _Accepted]
+) -> None:
+    """Refuse an Update or Cancel of a thread another participant issued, when the
+    author may read it (one it may not read answers as one that does not exist)."""
+    referenced = uow.alerts.referenced(alert.referenced_keys())
+    issuers = foreign_threads(author, alert.msg_type, referenced)
+    if issuers:
+        raise PermissionDeniedError(
+            f"only {', '.join(issuers)} may {alert.msg_type.lower()} the alert it issued; "
+            "other participants answer it with Ack or Error",
+            [Problem("/references", "NOT_THE_ISSUER", "references another participant's alert")],
+        )
 
 
 def _routable(p: Projection) -> Routable:

@@ -40,9 +40,17 @@ from accord.domain.agreements.model import (
 )
 from accord.domain.agreements.reminders import Reminder, due_reminders
 from accord.domain.agreements.verdicts import Verdict
+from accord.domain.alerts.threads import readable_by_author
+from accord.domain.bounds import judging_time_problem
 from accord.domain.identity import ISSUING_ROLES, Role
 from accord.domain.sharing import Reader, Scope, Tlp, may_read, scope_for_alert
-from accord.errors import AccordError, ConflictError, NotFoundError, PermissionDeniedError
+from accord.errors import (
+    AccordError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from accord.services.compliance_facts import (
     AGREEMENT_RECORD_KIND,
     FACT_RECORD_KINDS,
@@ -200,11 +208,16 @@ class ComplianceService:
         at: datetime | None = None,
     ) -> dict[str, Any]:
         """Every duty of ``name``'s parties judged at ``at`` (now), with the evidence the
-        reader may read; also the tier recommendation and concerns for the forum."""
-        now = at or self._clock.now()
+        reader may read; also the tier recommendation and concerns for the forum. ``at``
+        lies within the agreement's life and ``bounds.AT_HORIZON`` of now: further ahead,
+        the engine would enumerate periods nobody has reached."""
+        now = self._clock.now()
         with self._lock:
             engine = self._catch_up()
             agreement = self._visible(reader, engine, name)
+            if at is not None:
+                _check_judging_time(at, agreement.starts, now)
+                now = at
             verdicts = engine.verdicts(now, agreement=name, participant=participant)
             recommendations = [r for r in engine.recommendations(now) if r.agreement == name]
             concerns = [c for c in engine.concerns(now) if c.agreement == name]
@@ -314,12 +327,13 @@ class ComplianceService:
     def _facts(self, uow: UnitOfWork, page: Sequence[LoggedRecord]) -> Iterator[Fact]:
         """The facts ``page`` states, noting each one's scope and moving the cursor."""
 
-        def alert_id(key: Any) -> str | None:
-            found = uow.alerts.find_by_key(key)
-            return found[0].record_id if found else None
-
         for record in page:
             self._cursor = record.position
+
+            def alert_id(key: Any, author: str = record.author) -> str | None:
+                readable = readable_by_author(author, uow.alerts.referenced([key]))
+                return readable[0].record_id if readable else None
+
             for fact in facts_of(record, alert_id):
                 self._scopes[fact.record_id] = (record.scope, record.author)
                 yield fact
@@ -384,6 +398,12 @@ def paused_collector(rebuilding: bool) -> Iterator[list[int]]:
         if sum(read) >= CATCH_UP_PAGE:
             gc.freeze()  # first: enabled, the next allocation would walk it all once more
         gc.enable()
+
+
+def _check_judging_time(at: datetime, starts: date, now: datetime) -> None:
+    problem = judging_time_problem(at, starts, now)
+    if problem is not None:
+        raise InvalidInputError("the time to judge at is out of range", [problem])
 
 
 def _filer(account: Account) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from accord.domain import identity
+from accord.domain import identity, senders
 from accord.domain.identity import Role
-from accord.errors import AuthenticationError, PermissionDeniedError
+from accord.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from accord.services.ports import Account, Clock, UnitOfWork, UnitOfWorkFactory
 
 
@@ -45,6 +45,22 @@ class IdentityService:
     def list_participants(self) -> list[dict[str, Any]]:
         with self._uow(readonly=True) as uow:
             return uow.identity.list_participants()
+
+    def add_sender(self, participant: str, sender: str) -> dict[str, Any]:
+        """Register a CAP sender (address or domain) as ``participant``'s own."""
+        cleaned = senders.validate_sender(sender)
+        with self._uow() as uow:
+            return uow.identity.add_sender(participant.upper(), cleaned, self._clock.now())
+
+    def remove_sender(self, sender: str) -> None:
+        with self._uow() as uow:
+            if uow.identity.remove_sender(sender.strip().lower()) == 0:
+                raise NotFoundError(f"no registration of the sender {sender!r}")
+
+    def list_senders(self) -> list[dict[str, str]]:
+        with self._uow(readonly=True) as uow:
+            held = uow.identity.senders()
+        return [{"sender": s, "participant": p} for s, p in sorted(held.items())]
 
     def add_agency(
         self, participant: str, name: str, sector: str, jurisdiction: object

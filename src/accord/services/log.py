@@ -300,6 +300,9 @@ def _entry_json(row: dict[str, Any], leaf: bytes, reader: Reader) -> dict[str, A
         item["record_id"] = row["record_id"]
         item["entry"] = _b64(bytes(row["entry"]))
         item["body"] = row["body"]
+        original = bytes(row["original"])
+        if original != row["body"].encode("utf-8"):
+            item["original"] = _b64(original)  # signed too (envelope v3): auditors check it
     return item
 
 

@@ -29,9 +29,13 @@ from accord.domain.sharing import Reader
 from accord.errors import AccordError, NotFoundError
 from accord.ledger import audit as checks
 from accord.ledger import notes
+from accord.services.alert_projection_audit import check_alert_projection
 from accord.services.log import MAX_PAGE, LogService
-from accord.services.ports import Clock, LogAudit, UnitOfWorkFactory
+from accord.services.ports import Clock, LogAudit, UnitOfWork, UnitOfWorkFactory
 
+# Checks of what readers are served from against the signed records (see
+# services/alert_projection_audit.py); each capability with a projection adds its own.
+ProjectionCheck = Callable[[UnitOfWork, Callable[[], bool]], list[checks.Finding]]
 PAGE = MAX_PAGE  # entries read at a time, as `accord audit` reads them
 RECENT = 10  # audits the console lists
 PROOF_CHECK_EVERY = 64  # inclusion proofs between two looks at ``should_stop``
@@ -55,7 +59,9 @@ class LogAuditService:
         clock: Clock,
         log: LogService,
         witnesses: tuple[str, ...] = (),
+        projection_checks: Sequence[ProjectionCheck] = (check_alert_projection,),
     ) -> None:
+        self._projection_checks = tuple(projection_checks)
         self._uow = uow
         self._clock = clock
         self._log = log
@@ -71,9 +77,21 @@ class LogAuditService:
                 previous = uow.log_audits.last_clean()
             witnesses = [*self._witnesses, *self._log.more_witnesses()]
             outcome = _Audit(self._log, witnesses, should_stop).run(previous)
+            outcome.findings += self._projections(should_stop)
             audit = outcome.result(started_at, self._clock.now())
             with self._uow() as uow:
                 return uow.log_audits.add(audit)
+
+    def _projections(self, should_stop: Callable[[], bool]) -> list[checks.Finding]:
+        """What readers are served from (projections, scope columns) against the signed
+        records: a row changed outside the log changes what readers get."""
+        with self._uow(readonly=True) as uow:
+            found = [
+                finding for check in self._projection_checks for finding in check(uow, should_stop)
+            ]
+        if should_stop():
+            raise AuditInterrupted("the audit was stopped before it finished")
+        return found
 
     def recent(self, limit: int = RECENT) -> list[LogAudit]:
         """The newest audits, newest first."""
@@ -250,7 +268,8 @@ def _signed_by(note: str, verifier: notes.Verifier) -> bool:
 def _served(item: dict[str, Any]) -> checks.ServedEntry:
     entry = base64.b64decode(item["entry"]) if "entry" in item else None
     leaf = base64.b64decode(item["leaf_hash"])
-    return checks.ServedEntry(int(item["index"]), leaf, entry, item.get("body"))
+    original = base64.b64decode(item["original"]) if "original" in item else None
+    return checks.ServedEntry(int(item["index"]), leaf, entry, item.get("body"), original)
 
 
 def _entries_named(findings: Sequence[checks.Finding]) -> set[int]:

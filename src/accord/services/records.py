@@ -34,6 +34,7 @@ class Draft:
     body_digest: str
     content_type: str
     original: bytes
+    original_digest: str  # signed in the envelope: served bytes are the signed ones
     received_at: datetime
 
 
@@ -58,6 +59,7 @@ class RecordWriter:
         registration is signed by the new key itself). ``canonical_body`` saves
         canonicalising a body the caller has already canonicalised."""
         text = canonical_body if canonical_body is not None else canonical_json(body)
+        kept = original or text
         return Draft(
             kind=kind,
             author=author,
@@ -66,7 +68,8 @@ class RecordWriter:
             body=text.decode("utf-8"),
             body_digest=sha256_hex(text),
             content_type=content_type,
-            original=original or text,
+            original=kept,
+            original_digest=sha256_hex(kept),
             received_at=self._clock.now(),
         )
 
@@ -102,6 +105,7 @@ class RecordWriter:
             body_digest=draft.body_digest,
             salt=new_salt(),
             key_id=key_id_of(self._keys.public_key(draft.signer)),
+            original_digest=draft.original_digest,
         )
         return seal(envelope, lambda message: self._keys.sign(draft.signer, message))
 

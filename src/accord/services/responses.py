@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from accord.domain.alerts import cap_json
+from accord.domain.alerts.threads import readable_by_author
 from accord.domain.identity import Role
 from accord.domain.routing.deadlines import stale_since
 from accord.domain.routing.matching import routed_alert
@@ -65,11 +66,8 @@ class ResponseService:
     def _record_acks(self, uow: UnitOfWork, item: Routable, at: datetime) -> int:
         """One acknowledgement per referenced alert held here; returns how many."""
         count = 0
-        for key in item.alert.referenced_keys():
-            found = uow.alerts.find_by_key(key)
-            if found is None:
-                continue
-            target = found[0]
+        held = uow.alerts.referenced(item.alert.referenced_keys())
+        for target in readable_by_author(item.author, held):
             uow.responses.add(
                 ResponseRow(
                     position=item.position,
@@ -144,7 +142,7 @@ class ResponseService:
             recipients = uow.deliveries.recipients_of(row.position)
             responses = uow.responses.of_alert(row.position)
             escalations = uow.deliveries.escalations_of(row.position)
-            thread = uow.alerts.thread(row.thread_id)
+            thread = uow.alerts.threads(account.reader, [row.thread_id]).get(row.thread_id)
         now = self._clock.now()
         stale = None
         if thread is not None and thread.state.value in ("active", "updated"):

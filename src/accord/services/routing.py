@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from shapely.geometry.base import BaseGeometry
 
 from accord.domain.alerts.cap import Alert
+from accord.domain.alerts.threads import thread_to_join
 from accord.domain.routing.deadlines import DeadlinePolicy
 from accord.domain.routing.filters import filter_from_json
 from accord.domain.routing.matching import (
@@ -121,11 +122,9 @@ class Router:
         longer meets its filter (a bare Cancel carries no category or severity)."""
         if routed.msg_type not in _FOLLOW_UPS:
             return set()
-        positions = [
-            found[0].position
-            for key in item.alert.referenced_keys()
-            if (found := uow.alerts.find_by_key(key)) is not None
-        ]
+        held = uow.alerts.referenced(item.alert.referenced_keys())
+        joined = thread_to_join(item.author, routed.msg_type, held)
+        positions = [ref.position for ref in held if joined and ref.thread_id == joined.thread_id]
         reached = uow.deliveries.subscriptions_reached(positions) if positions else set()
         return {
             subscription_id

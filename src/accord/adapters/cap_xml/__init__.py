@@ -11,7 +11,12 @@ from accord.adapters.cap_xml.parsing import (
     parse_xml,
     unwrap_alerts,
 )
-from accord.adapters.cap_xml.reader import CapDocument, read_cap_json, read_cap_xml
+from accord.adapters.cap_xml.reader import (
+    CapDocument,
+    read_cap_json,
+    read_cap_xml,
+    read_cap_xml_items,
+)
 from accord.adapters.cap_xml.signature import UNSIGNED, SignatureCheck, check_signature
 
 __all__ = [
@@ -26,5 +31,6 @@ __all__ = [
     "parse_xml",
     "read_cap_json",
     "read_cap_xml",
+    "read_cap_xml_items",
     "unwrap_alerts",
 ]

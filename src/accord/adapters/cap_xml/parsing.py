@@ -20,11 +20,12 @@ from functools import lru_cache
 
 from lxml import etree
 
+from accord.domain.alerts import limits
 from accord.domain.alerts.cap import CAP_NAMESPACE
 from accord.errors import InvalidInputError, Problem
 
-DEFAULT_MAX_BYTES = 2 * 1024 * 1024
-DEFAULT_MAX_DEPTH = 64
+DEFAULT_MAX_BYTES = limits.MAX_DOCUMENT_BYTES
+DEFAULT_MAX_DEPTH = limits.MAX_DEPTH
 
 EDXL_DE_NAMESPACE = "urn:oasis:names:tc:emergency:EDXL:DE:1.0"
 OLDER_CAP_NAMESPACES = {
@@ -160,7 +161,7 @@ def unwrap_alerts(root: etree._Element) -> list[Unwrapped]:
     else:
         _classify(root, "/" + _local_name(root), found, problems, is_root=True)
     if problems:
-        raise InvalidInputError(_summary(problems), problems)
+        raise InvalidInputError(_summary(problems), limits.bounded(problems))
     return found
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from accord.adapters.cap_xml import xsd_types as xt
-from accord.domain.alerts import cap
+from accord.domain.alerts import cap, limits
 from accord.errors import Problem
 
 _CAP = "{" + cap.CAP_NAMESPACE + "}"
@@ -163,7 +163,7 @@ def check_structure(element: etree._Element) -> list[Problem]:
         walk.report(element, "SCHEMA_ROOT", _root_message(element))
     else:
         walk.complex(element, ALERT)
-    return walk.problems
+    return [*walk.problems, limits.left_out(walk.left_out)] if walk.left_out else walk.problems
 
 
 def _root_message(element: etree._Element) -> str:
@@ -186,25 +186,42 @@ def _name(element: etree._Element) -> str:
     return _split(element.tag)[1]
 
 
+_SAME_BEFORE = etree.XPath(
+    "count(preceding-sibling::*[local-name() = $name and namespace-uri() = $namespace])"
+)
+
+
+def xpath_of(element: etree._Element, root: etree._Element) -> str:
+    """``element``'s place under ``root`` as an XPath with positions (``/alert/info[2]``).
+
+    Siblings are counted by libxml2, not in Python: a problem among ten thousand siblings
+    is named in microseconds.
+    """
+    steps: list[str] = []
+    node: etree._Element | None = element
+    while node is not None and node is not root:
+        namespace, name = _split(node.tag)
+        same = int(_SAME_BEFORE(node, name=name, namespace=namespace))  # type: ignore[arg-type]
+        steps.append(f"{name}[{same + 1}]")
+        node = node.getparent()
+    steps.append(_name(root))
+    return "/" + "/".join(reversed(steps))
+
+
 class _Walk:
     """One validation pass; collects problems and renders locations only for them."""
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
         self.problems: list[Problem] = []
+        self.left_out = 0
 
     def report(self, element: etree._Element, code: str, message: str) -> None:
-        self.problems.append(Problem(self.location(element), code, message))
-
-    def location(self, element: etree._Element) -> str:
-        steps: list[str] = []
-        node: etree._Element | None = element
-        while node is not None and node is not self.root:
-            same = sum(1 for _ in node.itersiblings(str(node.tag), preceding=True))
-            steps.append(f"{_name(node)}[{same + 1}]")
-            node = node.getparent()
-        steps.append(_name(self.root))
-        return "/" + "/".join(reversed(steps))
+        """Record a problem; past ``MAX_PROBLEMS`` only count it (naming it costs a walk up)."""
+        if len(self.problems) < limits.MAX_PROBLEMS:
+            self.problems.append(Problem(xpath_of(element, self.root), code, message))
+        else:
+            self.left_out += 1
 
     def complex(self, element: etree._Element, ctype: Complex) -> None:
         """Check an element of complex type: attributes, text, then its children in order.

@@ -11,6 +11,7 @@ import shapely
 from shapely.geometry import Point
 from sqlalchemy import Connection, Select, and_, bindparam, exists, func, or_, select
 
+from accord.adapters.sql.originals import served_original
 from accord.adapters.sql.scope import audience_codes, readable_by
 from accord.adapters.sql.tables import (
     PROJECTION_TABLES,
@@ -18,13 +19,19 @@ from accord.adapters.sql.tables import (
     alert_infos,
     alerts,
     records,
-    threads,
 )
 from accord.domain.alerts.cap import Alert, MessageKey
 from accord.domain.alerts.facts import AlertFacts
-from accord.domain.alerts.threads import ThreadState, state_after
+from accord.domain.alerts.threads import Message, Referenced, fold
 from accord.domain.sharing import Reader, Scope, Tlp
-from accord.services.ports import AlertQuery, AlertRow, Projection, StoredRecord, ThreadRow
+from accord.services.ports import (
+    AlertQuery,
+    AlertRow,
+    ProjectedAlert,
+    Projection,
+    StoredRecord,
+    ThreadRow,
+)
 
 _ROW_COLUMNS = (
     alerts.c.position,
@@ -44,6 +51,7 @@ _ROW_COLUMNS = (
     alerts.c.signature_status,
     alerts.c.signature_detail,
     records.c.created_at,
+    records.c.entry,
 )
 
 
@@ -60,19 +68,13 @@ _FIND_BY_KEY = (
     )
     .join(records, records.c.position == alerts.c.position)
     .where(
+        alerts.c.author_code == bindparam("author"),
         alerts.c.sender == bindparam("sender"),
         alerts.c.identifier == bindparam("identifier"),
         alerts.c.sent_at == bindparam("sent_at"),
     )
 )
-_THREAD_COLUMNS = (
-    threads.c.thread_id,
-    threads.c.state,
-    threads.c.message_count,
-    threads.c.expires_at,
-)
-_ADVANCE_THREAD = threads.update().where(threads.c.thread_id == bindparam("id"))
-_NEW_THREAD = threads.insert()
+_ROOTS = alerts.alias("roots")
 
 
 def _alert_values(p: Projection) -> dict[str, Any]:
@@ -113,40 +115,51 @@ class SqlAlertRepository:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
-    def find_by_key(self, key: MessageKey) -> tuple[StoredRecord, str] | None:
+    def find_by_key(self, author: str, key: MessageKey) -> tuple[StoredRecord, str] | None:
+        """The message ``author`` holds under ``key``: keys are each author's own, so
+        nobody can occupy another participant's, nor learn from a conflict that it exists."""
         row = self._db.execute(
             _FIND_BY_KEY,
-            {"sender": key.sender, "identifier": key.identifier, "sent_at": key.sent_at},
+            {
+                "author": author,
+                "sender": key.sender,
+                "identifier": key.identifier,
+                "sent_at": key.sent_at,
+            },
         ).first()
         if row is None:
             return None
         return StoredRecord(row[0], row[1], row[2], row[3], row[4]), row[5]
 
-    def held_keys(self, keys: Sequence[MessageKey]) -> set[MessageKey]:
-        """Which of these message keys are held: one query a batch, not one a message."""
+    def held_keys(self, keys: Sequence[tuple[str, MessageKey]]) -> set[tuple[str, MessageKey]]:
+        """Which of these (author, message key) pairs are held: one query a batch."""
         wanted = set(keys)
-        held: set[MessageKey] = set()
-        names = sorted({(key.sender, key.identifier) for key in wanted})
+        held: set[tuple[str, MessageKey]] = set()
+        names = sorted({(key.sender, key.identifier) for _author, key in wanted})
         for start in range(0, len(names), _KEY_CHUNK):
             pairs = names[start : start + _KEY_CHUNK]
             pairs += [pairs[-1]] * (_KEY_CHUNK - len(pairs))  # one statement size, compiled once
             params = {f"n{k}": sender for k, (sender, _identifier) in enumerate(pairs)}
             params |= {f"i{k}": identifier for k, (_sender, identifier) in enumerate(pairs)}
             rows = self._db.execute(_held_named(_KEY_CHUNK), params)
-            found = (MessageKey(row[0], row[1], utc(row[2])) for row in rows)
-            held.update(key for key in found if key in wanted)
+            found = ((row[3], MessageKey(row[0], row[1], utc(row[2]))) for row in rows)
+            held.update(pair for pair in found if pair in wanted)
         return held
 
-    def thread_of(self, keys: Sequence[MessageKey]) -> int | None:
+    def referenced(self, keys: Sequence[MessageKey]) -> list[Referenced]:
+        """The held messages named by ``keys``, oldest first, with their threads' issuers
+        and scopes (the thread rule decides which of them a message may join)."""
         if not keys:
-            return None
+            return []
         params = {
             f"{name}{k}": value
             for k, key in enumerate(keys)
             for name, value in zip("nis", (key.sender, key.identifier, key.sent_at), strict=True)
         }
-        found = self._db.execute(_thread_of(len(keys)), params).first()
-        return int(found[0]) if found else None
+        return [
+            Referenced(row[0], row[1], row[2], row[3], row[4], Scope(Tlp(row[5]), _codes(row[6])))
+            for row in self._db.execute(_referenced(len(keys)), params)
+        ]
 
     def project(
         self,
@@ -170,7 +183,7 @@ class SqlAlertRepository:
 
     def project_many(self, items: Sequence[Projection]) -> None:
         """Project alerts in order with a few multi-row statements: alert rows, info
-        facets and categories in one insert each, threads read once and written once."""
+        facets and categories in one insert each (threads are folded when read)."""
         if not items:
             return
         self._db.execute(alerts.insert(), [_alert_values(p) for p in items])
@@ -196,52 +209,6 @@ class SqlAlertRepository:
         ]
         if categories:
             self._db.execute(alert_categories.insert(), categories)
-        self._advance_threads(items)
-
-    def _advance_threads(self, items: Sequence[Projection]) -> None:
-        ids = sorted({p.thread_id for p in items})
-        held = {
-            row[0]: {"state": row[1], "message_count": row[2], "expires_at": row[3]}
-            for row in self._db.execute(
-                select(
-                    threads.c.thread_id,
-                    threads.c.state,
-                    threads.c.message_count,
-                    threads.c.expires_at,
-                ).where(threads.c.thread_id.in_(ids))
-            )
-        }
-        new: dict[int, dict[str, Any]] = {}
-        changed: dict[int, dict[str, Any]] = {}
-        for p in items:
-            current = new.get(p.thread_id) or changed.get(p.thread_id) or held.get(p.thread_id)
-            if current is None:
-                new[p.thread_id] = {
-                    "thread_id": p.thread_id,
-                    "state": state_after(None, p.alert.msg_type).value,
-                    "status": p.alert.status,
-                    "latest_position": p.record.position,
-                    "message_count": 1,
-                    "updated_at": p.received_at,
-                    "expires_at": p.facts.expires_at,
-                }
-                continue
-            changes_content = p.alert.msg_type in ("Alert", "Update")
-            following = {
-                "state": state_after(ThreadState(current["state"]), p.alert.msg_type).value,
-                "latest_position": p.record.position,
-                "message_count": current["message_count"] + 1,
-                "updated_at": p.received_at,
-                "expires_at": p.facts.expires_at if changes_content else current["expires_at"],
-            }
-            if p.thread_id in new:
-                new[p.thread_id].update(following)
-            else:
-                changed[p.thread_id] = {"id": p.thread_id, **following}
-        if new:
-            self._db.execute(_NEW_THREAD, list(new.values()))
-        if changed:
-            self._db.execute(_ADVANCE_THREAD, list(changed.values()))
 
     def clear(self) -> None:
         """Drop the whole projection (rebuild recomputes it from the records)."""
@@ -298,23 +265,57 @@ class SqlAlertRepository:
         ).first()
         return _alert_row(row) if row else None
 
-    def thread(self, thread_id: int) -> ThreadRow | None:
-        return self.threads([thread_id]).get(thread_id)
-
-    def threads(self, thread_ids: Sequence[int]) -> dict[int, ThreadRow]:
-        if not thread_ids:
-            return {}
-        rows = self._db.execute(select(threads).where(threads.c.thread_id.in_(thread_ids)))
+    def projected(self) -> dict[int, ProjectedAlert]:
+        """Every alert row's author, scope and thread, for the self-audit."""
+        rows = self._db.execute(
+            select(
+                alerts.c.position,
+                alerts.c.record_id,
+                alerts.c.author_code,
+                alerts.c.tlp,
+                alerts.c.audience_codes,
+                alerts.c.thread_id,
+            )
+        )
         return {
-            row.thread_id: ThreadRow(
-                thread_id=row.thread_id,
-                state=ThreadState(row.state),
-                status=row.status,
-                message_count=row.message_count,
-                updated_at=utc(row.updated_at),
-                expires_at=utc(row.expires_at) if row.expires_at else None,
+            row[0]: ProjectedAlert(
+                row[0], row[1], row[2], Scope(Tlp(row[3]), _codes(row[4])), row[5]
             )
             for row in rows
+        }
+
+    def threads(self, reader: Reader, thread_ids: Sequence[int]) -> dict[int, ThreadRow]:
+        """Each thread as ``reader`` sees it: folded from the messages they may read only,
+        so no state, count or "updated" mark tells them of a message they may not read."""
+        if not thread_ids:
+            return {}
+        statement = (
+            select(
+                alerts.c.thread_id,
+                alerts.c.msg_type,
+                alerts.c.status,
+                alerts.c.received_at,
+                alerts.c.expires_at,
+            )
+            .where(alerts.c.thread_id.in_(sorted(set(thread_ids))), readable_by(reader))
+            .order_by(alerts.c.position)
+        )
+        messages: dict[int, list[Message]] = {}
+        for row in self._db.execute(statement):
+            expires_at = utc(row[4]) if row[4] is not None else None
+            messages.setdefault(row[0], []).append(Message(row[1], row[2], utc(row[3]), expires_at))
+        folded = {thread_id: fold(found) for thread_id, found in messages.items()}
+        return {
+            thread_id: ThreadRow(
+                thread_id,
+                view.state,
+                view.status,
+                view.message_count,
+                view.updated_at,
+                view.expires_at,
+            )
+            for thread_id, view in folded.items()
+            if view is not None
         }
 
 
@@ -327,13 +328,15 @@ def _held_named(count: int) -> Select[Any]:
         and_(alerts.c.sender == bindparam(f"n{k}"), alerts.c.identifier == bindparam(f"i{k}"))
         for k in range(count)
     ]
-    return select(alerts.c.sender, alerts.c.identifier, alerts.c.sent_at).where(or_(*conditions))
+    return select(
+        alerts.c.sender, alerts.c.identifier, alerts.c.sent_at, alerts.c.author_code
+    ).where(or_(*conditions))
 
 
 @lru_cache(maxsize=64)
-def _thread_of(count: int) -> Select[Any]:
-    """The thread of the first of ``count`` keys held, with bound parameters ``n0, i0, s0,
-    n1, ...`` (sender, identifier, sent_at): one statement per count, compiled once."""
+def _referenced(count: int) -> Select[Any]:
+    """Messages held under any of ``count`` keys, bound as ``n0, i0, s0, n1, ...``
+    (sender, identifier, sent_at), with their threads' issuers: compiled once a count."""
     conditions = [
         and_(
             alerts.c.sender == bindparam(f"n{k}"),
@@ -342,7 +345,25 @@ def _thread_of(count: int) -> Select[Any]:
         )
         for k in range(count)
     ]
-    return select(alerts.c.thread_id).where(or_(*conditions)).order_by(alerts.c.position)
+    return (
+        select(
+            alerts.c.position,
+            alerts.c.record_id,
+            alerts.c.thread_id,
+            _ROOTS.c.author_code,
+            alerts.c.author_code,
+            alerts.c.tlp,
+            alerts.c.audience_codes,
+        )
+        .join(_ROOTS, _ROOTS.c.position == alerts.c.thread_id)
+        .where(or_(*conditions))
+        .order_by(alerts.c.position)
+    )
+
+
+def _codes(stored: str) -> frozenset[str]:
+    """An audience as ``audience_codes`` stores it (``,EE,LV,``), back to its codes."""
+    return frozenset(code for code in stored.split(",") if code)
 
 
 def _rows() -> Select[Any]:
@@ -411,6 +432,9 @@ def _info_conditions(query: AlertQuery) -> list[Any]:
 
 
 def _alert_row(row: Any) -> AlertRow:
+    original, content_type = served_original(
+        bytes(row[17]) if row[17] is not None else None, bytes(row[12]), row[11], row[13]
+    )
     return AlertRow(
         position=row[0],
         record_id=row[1],
@@ -423,8 +447,8 @@ def _alert_row(row: Any) -> AlertRow:
         thread_id=row[9],
         received_at=utc(row[10]),
         body=row[11],
-        original=bytes(row[12]),
-        content_type=row[13],
+        original=original,
+        content_type=content_type,
         signature_status=row[14],
         signature_detail=row[15],
         created_at=utc(row[16]),

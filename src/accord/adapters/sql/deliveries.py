@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select, update
 
 from accord.adapters.sql.alerts import utc
+from accord.adapters.sql.originals import served_original
 from accord.adapters.sql.subscriptions import _endpoint
 from accord.adapters.sql.tables import (
     alerts,
@@ -51,6 +52,7 @@ _CONTENT_COLUMNS = (
     records.c.body,
     records.c.original,
     records.c.content_type,
+    records.c.entry,
 )
 _DELIVERY_COLUMNS = (
     deliveries.c.id,
@@ -484,6 +486,12 @@ class SqlDeliveryRepository:
 
 
 def _content(values: tuple[Any, ...]) -> AlertContent:
+    original, content_type = served_original(
+        bytes(values[10]) if values[10] is not None else None,
+        bytes(values[8]),
+        values[7],
+        values[9],
+    )
     return AlertContent(
         position=values[0],
         record_id=values[1],
@@ -492,8 +500,8 @@ def _content(values: tuple[Any, ...]) -> AlertContent:
         scope=Scope(Tlp(values[4]), frozenset(values[5] or ())),
         status=values[6] or "",
         body=values[7],
-        original=bytes(values[8]),
-        content_type=values[9],
+        original=original,
+        content_type=content_type,
     )
 
 

@@ -8,7 +8,13 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
-from accord.adapters.sql.tables import agencies, api_tokens, participants, users
+from accord.adapters.sql.tables import (
+    agencies,
+    api_tokens,
+    participant_senders,
+    participants,
+    users,
+)
 from accord.domain.identity import NewAgency, NewParticipant, NewUser, Role
 from accord.errors import ConflictError, InvalidInputError, NotFoundError, Problem
 from accord.services.ports import Account
@@ -34,6 +40,30 @@ class SqlIdentityRepository:
 
     def participant_codes(self) -> set[str]:
         return set(self._db.execute(select(participants.c.code)).scalars())
+
+    def add_sender(self, participant: str, sender: str, now: datetime) -> dict[str, Any]:
+        values = {
+            "participant_id": self._participant_id(participant),
+            "sender": sender,
+            "created_at": now,
+        }
+        self._insert_unique(participant_senders, values, f"a registration of {sender!r}")
+        return {"participant": participant, "sender": sender}
+
+    def remove_sender(self, sender: str) -> int:
+        deleted = self._db.execute(
+            participant_senders.delete().where(participant_senders.c.sender == sender)
+        )
+        return int(deleted.rowcount)
+
+    def senders(self) -> dict[str, str]:
+        """Every registered sender, with the participant that registered it."""
+        rows = self._db.execute(
+            select(participant_senders.c.sender, participants.c.code).join(
+                participants, participants.c.id == participant_senders.c.participant_id
+            )
+        )
+        return {row[0]: row[1] for row in rows}
 
     def add_agency(self, agency: NewAgency, now: datetime) -> dict[str, Any]:
         participant_id = self._participant_id(agency.participant)

@@ -1,15 +1,16 @@
 """Sign and log the records a node wrote before records were signed (schema revision 0001).
 
 Revision 0002 adds the log; this step, run by bootstrap right after the migrations (it
-needs the keystore, which migrations do not see), gives each unsigned record a salted v2
-envelope signed with its author's key, appends them to the log in their original order and
-moves the alert projection to the new record ids. It lifts the append-only triggers inside
-its own transaction and restores them before committing; on a node with nothing unsigned
-it does nothing.
+needs the keystore, which migrations do not see), gives each unsigned record a salted v3
+envelope (committing to its original bytes as found) signed with its author's key, appends
+them to the log in their original order and moves the alert projection to the new record
+ids. It lifts the append-only triggers inside its own transaction and restores them before
+committing; on a node with nothing unsigned it does nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -32,14 +33,16 @@ def sign_legacy_records(
 ) -> int:
     with engine.begin() as connection:
         rows = connection.execute(
-            select(records.c.position, records.c.envelope, participants.c.code)
+            select(records.c.position, records.c.envelope, records.c.original, participants.c.code)
             .join(participants, participants.c.id == records.c.author_id)
             .where(records.c.entry.is_(None))
             .order_by(records.c.position)
         ).all()
         if not rows:
             return 0
-        sealed = [_reseal(row.envelope, row.code, sign, public_key) for row in rows]
+        sealed = [
+            _reseal(row.envelope, bytes(row.original), row.code, sign, public_key) for row in rows
+        ]
         first = SqlLogRepository(connection).append([merkle.leaf_hash(r.entry) for r in sealed])
         allow_changes(connection)
         for offset, (row, record) in enumerate(zip(rows, sealed, strict=True)):
@@ -64,6 +67,7 @@ def sign_legacy_records(
 
 def _reseal(
     stored: str,
+    original: bytes,
     author: str,
     sign: Callable[[str, bytes], bytes],
     public_key: Callable[[str], bytes],
@@ -78,5 +82,6 @@ def _reseal(
         body_digest=old["body_sha256"],
         salt=new_salt(),
         key_id=key_id_of(public_key(author)),
+        original_digest=hashlib.sha256(original).hexdigest(),
     )
     return seal(envelope, lambda message: sign(author, message))

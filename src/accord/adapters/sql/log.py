@@ -189,6 +189,7 @@ class SqlLogRepository:
                 records.c.tlp,
                 records.c.audience,
                 records.c.body,
+                records.c.original,
                 records.c.kind,
                 records.c.position,
                 participants.c.code.label("author"),

@@ -11,7 +11,8 @@ from sqlalchemy import Connection, bindparam, select, update
 from accord.adapters.sql.alerts import utc
 from accord.adapters.sql.tables import participants, records
 from accord.domain.sharing import Scope, Tlp
-from accord.errors import NotFoundError
+from accord.errors import NotFoundError, VerificationError
+from accord.ledger.records import open_entry
 from accord.services.ports import LoggedRecord, NewRecord, StoredRecord
 
 # Built once: statements with bound parameters are compiled once and cached.
@@ -111,6 +112,10 @@ class SqlRecordRepository:
             for row in rows
         ]
 
+    def stored_scopes(self, kind: str) -> dict[int, Scope]:
+        """The scope columns of every record of ``kind`` (which read paths filter on)."""
+        return _stored_scopes(self._db, kind)
+
     def of_kind(self, kind: str) -> Iterator[tuple[StoredRecord, Scope, str, bytes, str, datetime]]:
         """Every record of ``kind`` in log order, with what projections are built from."""
         rows = self._db.execute(
@@ -126,15 +131,34 @@ class SqlRecordRepository:
                 records.c.original,
                 records.c.body,
                 records.c.received_at,
+                records.c.entry,
             )
             .join(participants, participants.c.id == records.c.author_id)
             .where(records.c.kind == kind)
-            .order_by(records.c.log_index)
+            .order_by(records.c.position)
         )
         for row in rows:
             stored = StoredRecord(row[0], row[1], row[2], row[3], row[4])
-            scope = Scope(Tlp(row[5]), frozenset(row[6] or ()))
+            scope = _signed_scope(row[11]) or Scope(Tlp(row[5]), frozenset(row[6] or ()))
             yield stored, scope, row[7], bytes(row[8]), row[9], utc(row[10])
+
+
+def _stored_scopes(db: Connection, kind: str) -> dict[int, Scope]:
+    rows = db.execute(
+        select(records.c.position, records.c.tlp, records.c.audience).where(records.c.kind == kind)
+    )
+    return {row[0]: Scope(Tlp(row[1]), frozenset(row[2] or ())) for row in rows}
+
+
+def _signed_scope(entry: bytes | None) -> Scope | None:
+    """The scope the author signed, which a rebuild trusts over the stored columns."""
+    if entry is None:
+        return None
+    try:
+        signed = open_entry(bytes(entry)).envelope.scope
+        return Scope(Tlp(signed["tlp"]), frozenset(signed.get("audience") or ()))
+    except (VerificationError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _envelope_text(entry: bytes) -> str:

@@ -2,8 +2,8 @@
 describes them to queries.
 
 ``records`` is the truth and is append-only (database triggers refuse UPDATE and DELETE);
-``alerts``, ``alert_infos``, ``alert_categories`` and ``threads`` are projections that can be
-dropped and recomputed from ``records``.
+``alerts``, ``alert_infos`` and ``alert_categories`` are projections that can be dropped and
+recomputed from ``records``; threads are folded from ``alerts`` for each reader.
 """
 
 from __future__ import annotations
@@ -99,6 +99,18 @@ api_tokens = Table(
     Column("label", String(200), nullable=False),
     Column("created_at", Instant, nullable=False),
     Column("revoked_at", Instant, nullable=True),
+)
+
+# The CAP senders each participant registered: exact addresses ("ops@ema.ee") or domains
+# ("ema.ee", covering its addresses and subdomains). Configuration, kept by admins.
+participant_senders = Table(
+    "participant_senders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("participant_id", Integer, ForeignKey("participants.id"), nullable=False),
+    Column("sender", String(255), nullable=False),
+    Column("created_at", Instant, nullable=False),
+    UniqueConstraint("sender", name="uq_participant_senders_sender"),
 )
 
 records = Table(
@@ -222,7 +234,9 @@ alerts = Table(
     Column("signature_status", String(16), nullable=False),
     Column("signature_detail", Text, nullable=False),
     Column("content_digest", String(64), nullable=False),
-    UniqueConstraint("sender", "identifier", "sent_at", name="uq_alerts_message_key"),
+    UniqueConstraint(
+        "author_code", "sender", "identifier", "sent_at", name="uq_alerts_author_message_key"
+    ),
     Index("ix_alerts_thread", "thread_id"),
     Index("ix_alerts_status_position", "status", "position"),
 )
@@ -246,18 +260,6 @@ alert_categories = Table(
     Column("position", Position, ForeignKey("alerts.position"), primary_key=True),
     Column("category", String(16), primary_key=True),
     Index("ix_alert_categories_category", "category", "position"),
-)
-
-threads = Table(
-    "threads",
-    metadata,
-    Column("thread_id", Position, primary_key=True),
-    Column("state", String(16), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("latest_position", Position, nullable=False),
-    Column("message_count", Integer, nullable=False),
-    Column("updated_at", Instant, nullable=False),
-    Column("expires_at", Instant, nullable=True),
 )
 
 # Routing and delivery. Subscriptions and endpoints are configuration; deliveries (the
@@ -424,4 +426,4 @@ incidents = Table(
     Column("created_at", Instant, nullable=False),
 )
 
-PROJECTION_TABLES = (alert_categories, alert_infos, alerts, threads)
+PROJECTION_TABLES = (alert_categories, alert_infos, alerts)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from accord.domain.agreements.facts import (
@@ -30,6 +30,8 @@ from accord.domain.agreements.facts import (
     Request,
     Share,
 )
+from accord.domain.agreements.periods import midnight
+from accord.domain.bounds import INSTANT_RANGE, as_utc
 from accord.errors import InvalidInputError, Problem
 
 FILING_RECORD_PREFIX = "filing."
@@ -99,7 +101,14 @@ class _Reader:
         if parsed.tzinfo is None:
             self._bad(key, "must carry its UTC offset (e.g. 2026-05-01T06:00:00+00:00)")
             return None
-        return parsed.astimezone(UTC)
+        return self._within_range(key, as_utc(parsed))
+
+    def _within_range(self, key: str, utc: datetime | None) -> datetime | None:
+        if utc is None:
+            self.problems.append(
+                Problem(f"/{key}", "DATE_OUT_OF_RANGE", f"{key} must fall within {INSTANT_RANGE}")
+            )
+        return utc
 
     def day(self, key: str) -> date | None:
         value = self.data.get(key)
@@ -107,10 +116,11 @@ class _Reader:
             self._missing(key)
             return None
         try:
-            return date.fromisoformat(str(value))
+            day = date.fromisoformat(str(value))
         except ValueError:
             self._bad(key, "must be an ISO 8601 date (YYYY-MM-DD)")
             return None
+        return day if self._within_range(key, as_utc(midnight(day))) else None
 
     def integer(self, key: str, low: int, high: int) -> int:
         value = self.data.get(key)
@@ -196,7 +206,7 @@ def parse_filing(data: object, record_id: str, author: str, at: datetime) -> Par
     if not isinstance(data, dict):
         raise InvalidInputError("a filing is a JSON object", [Problem("/", "INVALID_VALUE", "")])
     kind = data.get("kind")
-    if kind not in _PARSERS:
+    if not isinstance(kind, str) or kind not in _PARSERS:  # a list or object is unhashable
         message = f"kind must be one of {', '.join(FILING_KINDS)}"
         raise InvalidInputError(
             "unknown kind of filing", [Problem("/kind", "INVALID_VALUE", message)]

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from accord.domain.bounds import MAX_PERIODS
+
 PERIOD_KINDS = ("month", "quarter", "year")
 DAY = timedelta(days=1)
 
@@ -59,12 +61,17 @@ def previous(period: Period, kind: str) -> Period:
     return period_of(period.start - DAY, kind)
 
 
-def periods_between(first: datetime, last: datetime, kind: str) -> list[Period]:
-    """Every ``kind`` period from the one holding ``first`` to the one holding ``last``."""
-    periods = [period_of(first, kind)]
-    while periods[-1].end <= last:
-        periods.append(period_of(periods[-1].end, kind))
-    return periods
+def periods_between(
+    first: datetime, last: datetime, kind: str, most: int = MAX_PERIODS
+) -> list[Period]:
+    """Every ``kind`` period from the one holding ``first`` to the one holding ``last``;
+    only the newest ``most`` of them when there are more, counted back from ``last`` so
+    that an agreement started centuries ago costs no more than one started last year."""
+    oldest = period_of(first, kind)
+    periods = [period_of(max(first, last), kind)]
+    while len(periods) < most and periods[-1].start > oldest.start:
+        periods.append(previous(periods[-1], kind))
+    return periods[::-1]
 
 
 def add_months(day: date, months: int) -> date:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+
+from accord.domain.bounds import INSTANT_RANGE, as_utc
 
 CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:1.2"
 XMLDSIG_NAMESPACE = "http://www.w3.org/2000/09/xmldsig#"
@@ -59,13 +61,17 @@ _CAP_DATETIME = re.compile(r"^\d\d\d\d-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$")
 def parse_cap_datetime(text: str) -> datetime:
     """Read a CAP dateTime (offset required, no ``Z``) as an aware UTC instant.
 
-    Raises ValueError for anything else; callers that validate report it, callers that
-    read stored (already validated) messages never see it.
+    Raises ValueError for anything else, and for instants outside ``INSTANT_RANGE``;
+    callers that validate report it, callers that read stored (already validated)
+    messages never see it.
     """
     stripped = text.strip()
     if not _CAP_DATETIME.match(stripped):
         raise ValueError(f"not a CAP dateTime: {text!r}")
-    return datetime.fromisoformat(stripped).astimezone(UTC)
+    instant = as_utc(datetime.fromisoformat(stripped))
+    if instant is None:
+        raise ValueError(f"outside {INSTANT_RANGE}: {text!r}")
+    return instant
 
 
 @dataclass(frozen=True, slots=True)

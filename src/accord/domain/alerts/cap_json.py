@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from accord.domain.alerts.cap import Alert, Area, Info, Resource, ValuePair
+from accord.domain.alerts.limits import MAX_ATTRIBUTE_CHARS, bounded, shortened
 from accord.errors import InvalidInputError, Problem
 
 # XML 1.0 Char production, negated: what no CAP XML form of the alert could hold.
@@ -152,7 +153,7 @@ def alert_from_json(obj: object) -> Alert:
     problems: list[Problem] = []
     alert = _decode(obj, _ALERT, "", problems)
     if problems or alert is None:
-        raise InvalidInputError(_summary(problems), problems)
+        raise InvalidInputError(_summary(problems), bounded(problems))
     result: Alert = alert
     return result
 
@@ -164,8 +165,9 @@ def _decode(obj: object, shape: _Shape, pointer: str, problems: list[Problem]) -
     known = {field.key for field in shape.fields}
     for key in obj:
         if key not in known:
-            where = f"{pointer}/{_escape_pointer(str(key))}"
-            message = f"{shape.name} has no member {str(key)!r}"
+            name = shortened(str(key), MAX_ATTRIBUTE_CHARS)  # a member name is echoed twice
+            where = f"{pointer}/{_escape_pointer(name)}"
+            message = f"{shape.name} has no member {name!r}"
             problems.append(Problem(where, "JSON_UNKNOWN_KEY", message))
     values: dict[str, Any] = {}
     for field in shape.fields:

@@ -52,6 +52,7 @@ from datetime import datetime, timedelta
 import shapely
 
 from accord.domain.alerts.cap import Alert, Area, Info, Resource
+from accord.domain.bounds import INSTANT_RANGE, as_utc
 from accord.errors import Problem
 
 _WS = " \t\n\r"
@@ -94,7 +95,9 @@ def _warning(location: str, code: str, message: str) -> Problem:
 
 
 def _instant(text: str | None) -> datetime | None:
-    """A CAP dateTime as an aware instant; ``None`` when absent or not CAP's form."""
+    """A CAP dateTime as an aware instant; ``None`` when absent, not CAP's form, or
+    outside the instants Accord keeps (``bounds.INSTANT_RANGE``: ``9999-12-31T23:59:59-14:00``
+    is a valid xs:dateTime, but no ``datetime`` in UTC)."""
     stripped = (text or "").strip(_WS)
     if not _DATETIME.fullmatch(stripped):
         return None
@@ -103,9 +106,10 @@ def _instant(text: str | None) -> datetime | None:
         stripped = stripped[:11] + "00:00:00" + stripped[19:]
     try:
         instant = datetime.fromisoformat(stripped)
-    except ValueError:
+        instant = instant + timedelta(days=1) if end_of_day else instant
+    except (ValueError, OverflowError):
         return None
-    return instant + timedelta(days=1) if end_of_day else instant
+    return instant if as_utc(instant) is not None else None
 
 
 # --- alert-level rules ---------------------------------------------------------------------
@@ -126,7 +130,7 @@ def _identity(alert: Alert) -> Iterator[Problem]:
 def _date_problem(location: str, name: str, value: str) -> Problem:
     message = (
         f"<{name}> must be a date and time with a numeric offset such as "
-        f"2002-05-24T16:49:00-07:00 ('Z' is not allowed); got {value!r}"
+        f"2002-05-24T16:49:00-07:00 ('Z' is not allowed) within {INSTANT_RANGE}; got {value!r}"
     )
     return _error(location, "INVALID_DATE", message)
 

@@ -7,8 +7,13 @@ message: it is read off the clock, so it is computed when a thread is read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from accord.domain.identity import Role
+from accord.domain.sharing import Reader, Scope, may_read
 
 
 class ThreadState(StrEnum):
@@ -39,3 +44,103 @@ def state_at(stored: ThreadState, expires_at: datetime | None, now: datetime) ->
     if live and expires_at is not None and expires_at <= now:
         return ThreadState.EXPIRED
     return stored
+
+
+# Message types CAP gives the issuer of a message, and those it gives its recipients.
+ISSUER_TYPES = frozenset({"Update", "Cancel"})
+
+
+@dataclass(frozen=True, slots=True)
+class Referenced:
+    """A held message that a new one names in ``references``, as the thread rule needs it."""
+
+    position: int
+    record_id: str
+    thread_id: int
+    issuer: str  # the participant that issued the thread's first message
+    author: str
+    scope: Scope
+
+
+def thread_to_join(
+    author: str, msg_type: str, referenced: Sequence[Referenced]
+) -> Referenced | None:
+    """The referenced message whose thread a message by ``author`` joins, or None for a
+    thread of its own.
+
+    Only messages its author may read count: a reference to one it may not read is a
+    reference to nothing, so the answer tells it nothing it could not already know. An
+    ``Update`` or ``Cancel`` joins only its own issuer's thread: CAP gives recipients
+    ``Ack`` and ``Error``, and another participant's Cancel must never end a thread. The
+    same rule projects local writes, replicated records and a rebuild.
+    """
+    for held in referenced:
+        if not may_read(Reader(Role.FOCAL_POINT, author), held.scope, held.author):
+            continue
+        if msg_type in ISSUER_TYPES and held.issuer != author:
+            continue
+        return held
+    return None
+
+
+def readable_by_author(author: str, referenced: Sequence[Referenced]) -> list[Referenced]:
+    """The referenced messages ``author`` may read: the only ones an Ack by it
+    acknowledges, or any other statement of its can be taken to be about."""
+    reader = Reader(Role.FOCAL_POINT, author)
+    return [held for held in referenced if may_read(reader, held.scope, held.author)]
+
+
+def foreign_threads(author: str, msg_type: str, referenced: Sequence[Referenced]) -> list[str]:
+    """The issuers of threads ``author`` may read but an Update or Cancel by it may not
+    follow: what the issuing path refuses, rather than starting a stray thread."""
+    if msg_type not in ISSUER_TYPES:
+        return []
+    reader = Reader(Role.FOCAL_POINT, author)
+    return sorted(
+        {
+            held.issuer
+            for held in referenced
+            if held.issuer != author and may_read(reader, held.scope, held.author)
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message of a thread, as a reader's view of the thread is folded from."""
+
+    msg_type: str
+    status: str
+    received_at: datetime
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadView:
+    """A thread as one reader sees it: folded from the messages that reader may read."""
+
+    state: ThreadState
+    status: str
+    message_count: int
+    updated_at: datetime
+    expires_at: datetime | None
+
+
+def fold(messages: Sequence[Message]) -> ThreadView | None:
+    """The thread made of ``messages`` (oldest first); None when there are none.
+
+    Each reader gets the fold of the messages they may read, so a RED Cancel never shows
+    as "cancelled" on a CLEAR alert, and counts and "updated" marks tell nothing more.
+    """
+    if not messages:
+        return None
+    state: ThreadState | None = None
+    expires_at = messages[0].expires_at
+    for message in messages:
+        state = state_after(state, message.msg_type)
+        if message.msg_type in ("Alert", "Update"):
+            expires_at = message.expires_at
+    assert state is not None
+    return ThreadView(
+        state, messages[0].status, len(messages), messages[-1].received_at, expires_at
+    )

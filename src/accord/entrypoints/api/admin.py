@@ -8,8 +8,9 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.entrypoints.api.auth import AdminAccount, CurrentAccount, node_of
+from accord.entrypoints.api.bodies import CheckedJsonRoute
 
-router = APIRouter(prefix="/api/v1", tags=["admin"])
+router = APIRouter(prefix="/api/v1", tags=["admin"], route_class=CheckedJsonRoute)
 MAX_ID = 2**31 - 1  # ids of identity rows are 32-bit INTEGER columns
 
 
@@ -41,6 +42,13 @@ class UserIn(_Strict):
     agency: str | None = None
 
 
+class SenderIn(_Strict):
+    sender: str = Field(
+        description="A CAP sender address (ops@ema.ee) or a domain (ema.ee, covering its "
+        "addresses and subdomains)."
+    )
+
+
 class TokenIn(_Strict):
     username: str
     label: str = ""
@@ -54,6 +62,33 @@ def list_participants(request: Request, _account: CurrentAccount) -> list[dict[s
 @router.post("/participants", status_code=201)
 def add_participant(request: Request, body: ParticipantIn, _admin: AdminAccount) -> dict[str, Any]:
     return node_of(request).identity.add_participant(body.code, body.name, body.kind)
+
+
+@router.get("/senders", summary="The CAP senders each participant registered")
+def list_senders(request: Request, _account: CurrentAccount) -> list[dict[str, str]]:
+    return node_of(request).identity.list_senders()
+
+
+@router.post(
+    "/participants/{code}/senders",
+    status_code=201,
+    summary="Register a CAP sender or domain as a participant's own",
+)
+def add_sender(
+    request: Request,
+    code: Annotated[str, Path(max_length=32)],
+    body: SenderIn,
+    _admin: AdminAccount,
+) -> dict[str, Any]:
+    return node_of(request).identity.add_sender(code, body.sender)
+
+
+@router.delete("/senders/{sender}", status_code=204)
+def remove_sender(
+    request: Request, sender: Annotated[str, Path(max_length=255)], _admin: AdminAccount
+) -> Response:
+    node_of(request).identity.remove_sender(sender)
+    return Response(status_code=204)
 
 
 @router.get("/agencies")

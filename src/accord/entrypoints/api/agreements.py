@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Request
 
 from accord.entrypoints.api.auth import AdminAccount, CurrentAccount, CurrentReader, node_of
+from accord.entrypoints.api.bodies import CheckedJsonRoute
 from accord.errors import InvalidInputError, Problem
 
-router = APIRouter(tags=["agreements"])
+router = APIRouter(tags=["agreements"], route_class=CheckedJsonRoute)
 Name = Annotated[
     str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$", description="The agreement's name")
 ]

@@ -6,6 +6,7 @@ import base64
 import binascii
 from datetime import datetime
 
+from accord.domain.bounds import MAX_POSITION, instant_problem
 from accord.domain.identity import SECTOR_CATEGORIES, Sector
 from accord.domain.sharing import Tlp
 from accord.errors import Problem
@@ -66,8 +67,13 @@ def rank(
 
 
 def aware(value: datetime | None, name: str, problems: list[Problem]) -> datetime | None:
+    """``value`` if it carries its offset and lies within ``bounds.INSTANT_RANGE``."""
     if value is not None and value.tzinfo is None:
         problems.append(Problem(name, "MISSING_TIMEZONE", f"{name} needs a UTC offset"))
+        return None
+    out_of_range = None if value is None else instant_problem(value, name)
+    if out_of_range is not None:
+        problems.append(out_of_range)
         return None
     return value
 
@@ -98,13 +104,19 @@ def point(
 
 
 def cursor(value: str | None, problems: list[Problem]) -> int | None:
+    """The position a ``next_cursor`` encodes; a forged one (not base64, not a number, not
+    a position a log can hold) is a problem naming ``cursor``."""
     if value is None:
         return None
     try:
-        return int(base64.urlsafe_b64decode(value.encode("ascii") + b"==").decode("ascii"))
+        decoded = base64.urlsafe_b64decode(value.encode("ascii") + b"==").decode("ascii")
+        position = int(decoded) if decoded.isascii() and decoded.isdecimal() else -1
     except (ValueError, binascii.Error, UnicodeError):
+        position = -1
+    if not 0 <= position <= MAX_POSITION:
         problems.append(Problem("cursor", "INVALID_CURSOR", "use next_cursor from a previous page"))
         return None
+    return position
 
 
 def encode_cursor(position: int) -> str:

@@ -10,8 +10,15 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from accord.adapters.cap_xml import CapDocument, alert_to_xml, read_cap_json, read_cap_xml
+from accord.adapters.cap_xml import (
+    CapDocument,
+    alert_to_xml,
+    read_cap_json,
+    read_cap_xml,
+    read_cap_xml_items,
+)
 from accord.bootstrap import Node
+from accord.domain.alerts import limits
 from accord.domain.alerts.cap import (
     CATEGORIES,
     CERTAINTY_RANK,
@@ -125,7 +132,7 @@ async def post_alerts_batch(
     request: Request, account: CurrentAccount, tlp: TlpParam = None, audience: AudienceParam = None
 ) -> dict[str, Any]:
     node = node_of(request)
-    limit = node.settings.max_document_bytes * 16
+    limit = node.settings.max_document_bytes * limits.BATCH_BYTES_FACTOR
     content_type, body = await read_body(request, limit)
     return await run_in_threadpool(_accept_batch, node, account, content_type, body, tlp, audience)
 
@@ -138,20 +145,10 @@ def _accept_batch(
     tlp: str | None,
     audience: str | None,
 ) -> dict[str, Any]:
+    settings = node.settings
     items, errors = _batch_items(
-        content_type, body, node.settings.max_document_bytes, tlp, _split(audience)
+        content_type, body, (settings.max_document_bytes, settings.max_batch_items), tlp, audience
     )
-    if len(items) + len(errors) > node.settings.max_batch_items:
-        raise InvalidInputError(
-            "too many items",
-            [
-                Problem(
-                    "/items",
-                    "TOO_MANY_ITEMS",
-                    f"at most {node.settings.max_batch_items} items per batch",
-                )
-            ],
-        )
     valid = [(index, item) for index, item in items]
     outcomes = node.alerts.issue(
         account,
@@ -200,7 +197,9 @@ def list_alerts(
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
     thread: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    cursor: str | None = None,
+    cursor: Annotated[
+        str | None, Query(max_length=64, description="next_cursor of the previous page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     node = node_of(request)
@@ -267,7 +266,7 @@ def cap_xml_of(view: AlertView) -> bytes:
 def _decode(content_type: str, body: bytes, max_bytes: int) -> list[CapDocument]:
     if content_type in CAP_XML_TYPES:
         return read_cap_xml(body, max_bytes=max_bytes)
-    return [read_cap_json(parse_json(body))]
+    return [read_cap_json(parse_json(body), max_bytes=max_bytes)]
 
 
 def _incoming(
@@ -289,30 +288,44 @@ BatchItem = tuple[IncomingAlert, str | None, list[str] | None]
 
 
 def _batch_items(
-    content_type: str, body: bytes, max_bytes: int, tlp: str | None, audience: list[str] | None
+    content_type: str, body: bytes, bounds: tuple[int, int], tlp: str | None, audience: str | None
 ) -> tuple[list[tuple[int, BatchItem]], dict[int, AccordError]]:
-    if content_type in CAP_XML_TYPES:
-        documents = read_cap_xml(body, max_bytes=len(body) + 1)
-        items = [(i, (_incoming(d, content_type), tlp, audience)) for i, d in enumerate(documents)]
-        return items, {}
-    raw_items = _json_items(body)
+    """The batch's items, each read on its own against the per-document limits
+    (``bounds``: bytes per alert, items per batch); the count is checked first."""
+    max_bytes, max_items = bounds
+    members = _split(audience)
     good: list[tuple[int, BatchItem]] = []
     bad: dict[int, AccordError] = {}
+    if content_type in CAP_XML_TYPES:
+        total = max_bytes * limits.BATCH_BYTES_FACTOR
+        read = read_cap_xml_items(
+            body, max_bytes=max_bytes, max_total_bytes=total, max_items=max_items
+        )
+        for index, outcome in enumerate(read):
+            if isinstance(outcome, AccordError):
+                bad[index] = outcome
+            else:
+                good.append((index, (_incoming(outcome, content_type), tlp, members)))
+        return good, bad
+    raw_items = _json_items(body, max_items)
     for index, raw in enumerate(raw_items):
         try:
-            good.append((index, _json_item(raw, max_bytes, tlp, audience)))
+            good.append((index, _json_item(raw, max_bytes, tlp, members)))
         except AccordError as exc:
             bad[index] = exc
     return good, bad
 
 
-def _json_items(body: bytes) -> list[Any]:
+def _json_items(body: bytes, max_items: int) -> list[Any]:
     parsed = parse_json(body)
     if not isinstance(parsed, dict) or not isinstance(parsed.get("items"), list):
         raise InvalidInputError(
             "a batch is an object with an 'items' array",
             [Problem("/items", "REQUIRED", "an array of items is required")],
         )
+    if len(parsed["items"]) > max_items:
+        message = f"at most {max_items} items per batch"
+        raise InvalidInputError("too many items", [Problem("/items", "TOO_MANY_ITEMS", message)])
     return list(parsed["items"])
 
 
@@ -348,7 +361,7 @@ def _json_item(raw: Any, max_bytes: int, tlp: str | None, audience: list[str] | 
                 [Problem("/xml", "MORE_THAN_ONE_ALERT", "exactly one alert per item")],
             )
         return _incoming(documents[0], "application/cap+xml"), item_tlp, item_audience
-    document = read_cap_json(raw["alert"])
+    document = read_cap_json(raw["alert"], max_bytes=max_bytes)
     original = json.dumps(raw["alert"], ensure_ascii=False).encode("utf-8")
     return _incoming(document, "application/json", original), item_tlp, item_audience
 

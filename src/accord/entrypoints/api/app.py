@@ -26,9 +26,13 @@ from accord.entrypoints.api import (
     feeds,
     log,
     problems,
+    query_text,
     stream,
     subscriptions,
 )
+from accord.entrypoints.api.proxies import ForwardedClient
+from accord.entrypoints.api.rate_limits import RateLimits, limiter_for
+from accord.entrypoints.web.security import session_cookie_name
 from accord.services.log_audit import AuditInterrupted
 
 logger = logging.getLogger(__name__)
@@ -84,6 +88,7 @@ def create_app(node: Node) -> FastAPI:
         max_skew=PEER_CLOCK_SKEW,
     )
     problems.install(app)
+    app.add_middleware(query_text.RefuseForbiddenText)
     app.include_router(alerts.router)
     app.include_router(admin.router)
     app.include_router(feeds.router)
@@ -93,6 +98,7 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(federation.router)
     app.include_router(agreements.router)
     web.install(app)
+    _limit(app, node)
 
     @app.get("/api/v1/node", tags=["node"])
     def about() -> dict[str, Any]:
@@ -111,6 +117,18 @@ def create_app(node: Node) -> FastAPI:
         return JSONResponse({"type": f"/problems/{slug}", "title": problems.PROBLEM_TYPES[slug]})
 
     return app
+
+
+def _limit(app: FastAPI, node: Node) -> None:
+    """The outermost layers: first whose address a request is from, then its rate limit."""
+    app.state.rate_limiter = limiter_for(node.settings)
+    app.add_middleware(
+        RateLimits,
+        limiter=app.state.rate_limiter,
+        peer_paths=federation.PEER_PATHS,
+        session_cookie=session_cookie_name,
+    )
+    app.add_middleware(ForwardedClient, trusted=node.settings.trusted_proxy_networks)
 
 
 async def _refresh_checkpoints(node: Node) -> None:

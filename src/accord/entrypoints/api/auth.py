@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from accord.bootstrap import Node
 from accord.domain.identity import Role
 from accord.domain.sharing import ANONYMOUS, Reader
+from accord.entrypoints.api.rate_limits import vouch_for_token
 from accord.errors import AuthenticationError, PermissionDeniedError
 from accord.services.ports import Account
 
@@ -31,7 +32,9 @@ def optional_account(request: Request, credentials: Credentials) -> Account | No
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("send the API token as 'Authorization: Bearer <token>'")
-    return node_of(request).identity.authenticate(token.strip())
+    account = node_of(request).identity.authenticate(token.strip())
+    vouch_for_token(request, token.strip())
+    return account
 
 
 def current_account(account: Annotated[Account | None, Depends(optional_account)]) -> Account:

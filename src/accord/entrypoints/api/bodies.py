@@ -1,16 +1,21 @@
-"""Reading request bodies: the media type, and the bytes up to a limit.
+"""Reading request bodies: the media type, the bytes up to a limit, and JSON.
 
 The limit is enforced while streaming, so an oversized body is refused after at most
-``limit`` bytes have been read and before anything parses it.
+``limit`` bytes have been read and before anything parses it. Every JSON body is decoded
+by ``accord.domain.untrusted.decode_json`` (bounded nesting, no NUL, no lone surrogate):
+the bodies endpoints read themselves through ``parse_json``, those FastAPI reads for them
+through ``CheckedJsonRoute``, the route class of every API router.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
 
+from accord.domain.untrusted import decode_json
 from accord.entrypoints.api.problems import PayloadTooLargeError, UnsupportedMediaTypeError
 from accord.errors import InvalidInputError, Problem
 
@@ -53,12 +58,43 @@ async def read_text_body(request: Request, limit: int) -> str:
 
 
 def parse_json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(
-            "the body is not JSON", [Problem("/", "MALFORMED_JSON", str(exc))]
-        ) from exc
+    return decode_json(body)
+
+
+class _CheckedJsonRequest(Request):
+    """A request whose ``json()`` is ``decode_json``'s: what FastAPI reads a body with."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_checked_json"):
+            self._checked_json = decode_json(await self.body())
+        return self._checked_json
+
+
+class CheckedJsonRoute(APIRoute):
+    """A route whose JSON body, if it takes one, is decoded and checked before FastAPI
+    sees it: a refusal is then an ``InvalidInputError`` (a 422 problem naming the field),
+    not FastAPI's 400 or a string no database can store."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if self.body_field is None:
+            return handler
+
+        async def checked(request: Request) -> Response:
+            checked_request = _CheckedJsonRequest(request.scope, request.receive)
+            if _declares_json(checked_request):
+                await checked_request.json()
+            return await handler(checked_request)
+
+        return checked
+
+
+def _declares_json(request: Request) -> bool:
+    """Whether FastAPI would read the body as JSON (``application/json`` or ``…+json``)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

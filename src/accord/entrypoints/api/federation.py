@@ -11,11 +11,15 @@ from starlette.concurrency import run_in_threadpool
 
 from accord.adapters.federation.signatures import asgi_request_url
 from accord.domain.sharing import Reader
+from accord.entrypoints.api import rate_limits
 from accord.entrypoints.api.auth import AdminAccount, CurrentAccount, node_of
+from accord.entrypoints.api.bodies import CheckedJsonRoute
 from accord.services.log import MAX_PAGE
 
-router = APIRouter(tags=["federation"])
+router = APIRouter(tags=["federation"], route_class=CheckedJsonRoute)
 Index = Annotated[int, Query(ge=0, le=2**62)]
+ENTRIES_PATH = "/federation/v1/entries"
+PEER_PATHS = frozenset({ENTRIES_PATH})  # rate-limited per peer once the signature verified
 
 
 class PeerIn(BaseModel):
@@ -26,17 +30,23 @@ class PeerIn(BaseModel):
 
 
 async def _peer_reader(request: Request) -> Reader:
-    """Verify the request's RFC 9421 signature against the pinned peer keys."""
+    """Verify the request's RFC 9421 signature against the pinned peer keys, and count it
+    against that peer's rate limit."""
     node = node_of(request)
     body = await request.body()
     verifier = request.app.state.peer_verifier
-    url = asgi_request_url(request.scope)
-    key = verifier.verify(request.method, url, request.headers, body)
+
+    def verify() -> str:
+        url = asgi_request_url(request.scope)
+        key_id: str = verifier.verify(request.method, url, request.headers, body)
+        return key_id
+
+    key = rate_limits.admit_peer(request, verify)
     return await run_in_threadpool(node.federation.reader_for, key)
 
 
 @router.get(
-    "/federation/v1/entries",
+    ENTRIES_PATH,
     summary="Log entries for a signed peer: in full within its participant's scope",
 )
 async def peer_entries(request: Request, start: Index = 0, end: Index | None = None) -> Any:

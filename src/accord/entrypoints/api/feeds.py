@@ -3,7 +3,9 @@
 Shaped the way CAP aggregators read national feeds (the NWS/Google "CAP index" style): one
 entry per message, its id and link the CAP XML document, ``updated`` the message's sent
 time, and the first info block's key fields repeated as ``cap:`` elements so readers can
-filter without fetching every alert.
+filter without fetching every alert. What one entry says is bounded (``domain.alerts.limits``):
+the title and names shortened, the summary cut with a visible " […]", at most
+``MAX_LISTED_AREAS`` areas listed; the CAP XML it links to holds everything.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from lxml import etree
 
-from accord.domain.alerts import cap_json
+from accord.domain.alerts import cap_json, limits
 from accord.domain.alerts.cap import CAP_NAMESPACE
 from accord.domain.routing.filters import filter_from_json
 from accord.domain.routing.matching import RoutedAlert, Subscription, matches, routed_alert
@@ -28,6 +30,7 @@ router = APIRouter(tags=["feeds"])
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 100
 SUBSCRIPTION_SCAN = 1000  # newest alerts read to find a subscription's FEED_SIZE
+_LISTED = limits.MAX_LISTED_CHARS
 _INDEXED_INFO = ("event", "category", "urgency", "severity", "certainty", "effective", "expires")
 
 
@@ -108,17 +111,18 @@ def _entry(feed: Any, view: AlertView, base: str) -> None:
     url = f"{base}/api/v1/alerts/{view.row.record_id}"
     _text(entry, "id", url)
     title = info.get("headline") or info.get("event") or f"{alert['msgType']} {alert['identifier']}"
+    title = limits.shortened(title, limits.MAX_LISTED_CHARS)
     _text(entry, "title", title)
     sent = datetime.fromisoformat(alert["sent"]).isoformat()
     _text(entry, "updated", sent)
     _text(entry, "published", sent)
     author = etree.SubElement(entry, f"{{{ATOM}}}author")
-    _text(author, "name", info.get("senderName") or alert["sender"])
+    _text(author, "name", limits.shortened(info.get("senderName") or alert["sender"], _LISTED))
     etree.SubElement(
         entry, f"{{{ATOM}}}link", rel="alternate", href=url, type="application/cap+xml"
     )
-    _text(entry, "summary", info.get("description") or title)
-    for category in info.get("category", []):
+    _text(entry, "summary", _summary(info.get("description") or title))
+    for category in dict.fromkeys(info.get("category", [])):
         etree.SubElement(entry, f"{{{ATOM}}}category", term=category)
     _cap_index(entry, alert, info)
 
@@ -130,10 +134,22 @@ def _cap_index(entry: Any, alert: dict[str, Any], info: dict[str, Any]) -> None:
     info = {"effective": alert["sent"], **info} if info else info
     for name in _INDEXED_INFO:
         values = info.get(name)
-        for value in values if isinstance(values, list) else [values] if values else []:
-            etree.SubElement(entry, f"{{{CAP_NAMESPACE}}}{name}").text = value
-    for area in info.get("area", []):
-        etree.SubElement(entry, f"{{{CAP_NAMESPACE}}}areaDesc").text = area["areaDesc"]
+        for value in dict.fromkeys(
+            values if isinstance(values, list) else [values] if values else []
+        ):
+            etree.SubElement(entry, f"{{{CAP_NAMESPACE}}}{name}").text = _listed(value)
+    for area in info.get("area", [])[: limits.MAX_LISTED_AREAS]:
+        etree.SubElement(entry, f"{{{CAP_NAMESPACE}}}areaDesc").text = _listed(area["areaDesc"])
+
+
+def _listed(value: str) -> str:
+    return limits.shortened(value, _LISTED)
+
+
+def _summary(text: str) -> str:
+    """The description, cut with a visible mark where it is too long for a feed entry."""
+    most = limits.MAX_SUMMARY_CHARS
+    return text if len(text) <= most else text[:most] + " […]"
 
 
 def _text(parent: Any, name: str, value: str) -> None:

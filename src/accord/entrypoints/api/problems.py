@@ -24,6 +24,7 @@ from accord.errors import (
     NotFoundError,
     PermissionDeniedError,
     Problem,
+    RateLimitedError,
     VerificationError,
 )
 
@@ -38,6 +39,7 @@ _STATUS: dict[type[AccordError], tuple[int, str, str]] = {
     ConflictError: (409, "conflict", "Conflict with the current state"),
     VerificationError: (422, "verification-failed", "Verification failed"),
     ConfigurationError: (500, "configuration", "The node is misconfigured"),
+    RateLimitedError: (429, "rate-limited", "Too many requests"),
 }
 PROBLEM_TYPES = {slug: title for _, slug, title in _STATUS.values()} | {
     "payload-too-large": "The request body is too large",
@@ -106,10 +108,16 @@ def error_response(exc: AccordError) -> JSONResponse:
             str(exc),
             exc.problems,
         )
+    if isinstance(exc, RateLimitedError):
+        response = problem_response(*_STATUS[RateLimitedError], str(exc))
+        response.headers["retry-after"] = str(exc.retry_after_s)
+        return response
     for cls in type(exc).__mro__:
         if cls in _STATUS:
             status, slug, title = _STATUS[cls]
-            problems = exc.problems if isinstance(exc, InvalidInputError) else ()
+            problems = (
+                exc.problems if isinstance(exc, InvalidInputError | PermissionDeniedError) else ()
+            )
             return problem_response(status, slug, title, str(exc), problems)
     return problem_response(500, "internal", "Internal error", "unexpected error")
 

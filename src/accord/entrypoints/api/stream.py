@@ -44,7 +44,7 @@ _TEST_STATUSES = frozenset({"Test", "System"})
 @dataclass(frozen=True, slots=True)
 class StreamEvent:
     position: int
-    wire: bytes  # the event as sent: encoded once, written to every listener that wants it
+    wire: bytes  # the event as sent: encoded once per kind of reader, for all who want it
     routed: RoutedAlert
 
 
@@ -95,16 +95,21 @@ class StreamHub:
 
     async def _publish_new(self) -> None:
         while True:
-            views = await run_in_threadpool(self._node.alerts.since, self.last_position, PAGE)
-            if not views:
+            rows = await run_in_threadpool(self._node.alerts.since, self.last_position, PAGE)
+            if not rows:
                 return
-            events = [self.event_of(view) for view in views]
-            for event in events:
-                for listener in list(self._listeners):
+            listeners = list(self._listeners)
+            readers = {listener.subscription.reader for listener in listeners}
+            seen = await run_in_threadpool(self._node.alerts.seen_by, readers, rows)
+            # Each kind of reader gets the thread as it may see it, encoded once for all.
+            events = {reader: [self.event_of(v) for v in views] for reader, views in seen.items()}
+            for index in range(len(rows)):
+                for listener in listeners:
+                    event = events[listener.subscription.reader][index]
                     if listener.wants(event):
                         self._offer(listener, event)
-            self.last_position = events[-1].position
-            if len(views) < PAGE:
+            self.last_position = rows[-1].position
+            if len(rows) < PAGE:
                 return
 
     def _offer(self, listener: Listener, event: StreamEvent) -> None:
@@ -169,16 +174,18 @@ async def _events(
     node = node_of(request)
     try:
         cursor = resume_after if resume_after is not None else joined_at
+        reader = listener.subscription.reader
         while cursor < joined_at:
-            views = await run_in_threadpool(node.alerts.since, cursor, PAGE)
-            views = [v for v in views if v.row.position <= joined_at]
-            if not views:
+            rows = await run_in_threadpool(node.alerts.since, cursor, PAGE)
+            rows = [row for row in rows if row.position <= joined_at]
+            if not rows:
                 break
-            for view in views:
+            seen = await run_in_threadpool(node.alerts.seen_by, [reader], rows)
+            for view in seen[reader]:
                 event = hub.event_of(view)
                 if listener.wants(event):
                     yield _sse(event)
-            cursor = views[-1].row.position
+            cursor = rows[-1].position
         while True:
             live = await listener.queue.get()
             if live is None:

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Body, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.entrypoints.api.auth import AdminAccount, CurrentAccount, node_of
+from accord.entrypoints.api.bodies import CheckedJsonRoute
 from accord.services.responses import delivery_json
 from accord.services.subscriptions import subscription_json
 
-router = APIRouter(prefix="/api/v1", tags=["delivery"])
+router = APIRouter(prefix="/api/v1", tags=["delivery"], route_class=CheckedJsonRoute)
 MAX_ID = 2**31 - 1
 MAX_POSITION = 2**63 - 1
 SubscriptionId = Annotated[int, Path(ge=1, le=MAX_ID)]

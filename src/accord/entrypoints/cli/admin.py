@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from accord.bootstrap import Node, build
+from accord.domain.untrusted import decode_json
 from accord.entrypoints.cli.main import DatabaseUrl, DataDir, reports_errors, settings_from
 from accord.errors import InvalidInputError
 
@@ -83,9 +84,10 @@ def agency_add(
     area = None
     if jurisdiction is not None:
         try:
-            area = json.loads(jurisdiction.read_text(encoding="utf-8"))
+            text = jurisdiction.read_text(encoding="utf-8")
         except (OSError, ValueError) as exc:
             raise InvalidInputError(f"cannot read {jurisdiction} as GeoJSON: {exc}") from exc
+        area = decode_json(text, str(jurisdiction))
     with node_for(data_dir, database_url) as node:
         _print(node.identity.add_agency(participant_code, name, sector, area))
 
@@ -181,3 +183,35 @@ def token_revoke(token_id: int, data_dir: DataDir = None, database_url: Database
     with node_for(data_dir, database_url) as node:
         node.identity.revoke_token(token_id)
     typer.echo(f"token {token_id} revoked")
+
+
+@participant.command("add-sender")
+@reports_errors
+def participant_add_sender(
+    code: str,
+    sender: str,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Register a CAP sender (ops@ema.ee) or domain (ema.ee) as participant CODE's own:
+    alerts under it from anyone else are refused."""
+    with node_for(data_dir, database_url) as node:
+        _print(node.identity.add_sender(code, sender))
+
+
+@participant.command("remove-sender")
+@reports_errors
+def participant_remove_sender(
+    sender: str, data_dir: DataDir = None, database_url: DatabaseUrl = None
+) -> None:
+    with node_for(data_dir, database_url) as node:
+        node.identity.remove_sender(sender)
+    typer.echo(f"sender {sender} no longer registered")
+
+
+@participant.command("senders")
+@reports_errors
+def participant_senders(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Every registered CAP sender and the participant it belongs to."""
+    with node_for(data_dir, database_url) as node:
+        _print(node.identity.list_senders())

@@ -13,8 +13,10 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from accord.domain.bounds import instant_problem
 from accord.domain.identity import Role
 from accord.domain.sharing import Reader
+from accord.domain.untrusted import check_value
 from accord.entrypoints.cli.admin import node_for
 from accord.entrypoints.cli.main import DatabaseUrl, DataDir, reports_errors
 from accord.errors import InvalidInputError, Problem
@@ -46,11 +48,17 @@ def _operator(
 def _read_document(path: Path) -> object:
     """A YAML or JSON file (JSON is YAML); a clear error for anything else."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except RecursionError as exc:
+        raise InvalidInputError(
+            f"cannot read {path}", [Problem(str(path), "TOO_DEEP", "it nests too deep")]
+        ) from exc
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InvalidInputError(
             f"cannot read {path}", [Problem(str(path), "UNREADABLE", str(exc).splitlines()[0])]
         ) from exc
+    check_value(document, str(path))  # YAML's "\0" is a NUL as JSON's "\u0000" is
+    return document
 
 
 @agreement.command("load")
@@ -209,6 +217,9 @@ def _instant(text: str | None) -> datetime | None:
         ) from exc
     if value.tzinfo is None:
         raise InvalidInputError("no offset", [Problem("--at", "INVALID_VALUE", "add +00:00")])
+    out_of_range = instant_problem(value, "--at")
+    if out_of_range is not None:
+        raise InvalidInputError("the time is out of range", [out_of_range])
     return value
 
 

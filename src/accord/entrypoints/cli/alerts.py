@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from accord.domain.untrusted import decode_json
 from accord.entrypoints.cli.main import reports_errors
 from accord.errors import AccordError, AuthenticationError, PeerError
 
@@ -36,7 +37,7 @@ def send(
                 "/api/v1/alerts:batch",
                 content=path.read_bytes()
                 if not is_json
-                else json.dumps({"items": [{"alert": json.loads(path.read_bytes())}]}),
+                else json.dumps({"items": [{"alert": decode_json(path.read_bytes(), str(path))}]}),
                 headers={"Content-Type": "application/json" if is_json else "application/cap+xml"},
                 params=params,
             )

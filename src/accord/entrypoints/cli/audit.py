@@ -191,7 +191,8 @@ def _served(item: dict[str, Any]) -> checks.ServedEntry:
         entry = base64.b64decode(item["entry"], validate=True) if "entry" in item else None
     except (KeyError, TypeError, binascii.Error) as exc:
         raise Unreachable(f"the node served a malformed entry: {exc}") from exc
-    return checks.ServedEntry(int(item["index"]), leaf, entry, item.get("body"))
+    original = base64.b64decode(item["original"]) if "original" in item else None
+    return checks.ServedEntry(int(item["index"]), leaf, entry, item.get("body"), original)
 
 
 def _hashes(values: list[Any]) -> list[bytes]:

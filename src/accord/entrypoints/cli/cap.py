@@ -8,29 +8,38 @@ from typing import Annotated
 
 import typer
 
-from accord.adapters.cap_xml import alert_to_xml, read_cap_json, read_cap_xml
-from accord.adapters.cap_xml.parsing import DEFAULT_MAX_BYTES
+from accord.adapters.cap_xml import CapDocument, alert_to_xml, read_cap_json, read_cap_xml
+from accord.domain.alerts import limits
 from accord.domain.alerts.cap_json import alert_to_json
+from accord.domain.untrusted import decode_json
 from accord.entrypoints.cli.main import reports_errors
-from accord.errors import InvalidInputError
+from accord.errors import InvalidInputError, Problem
 
 app = typer.Typer(no_args_is_help=True)
 Files = Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)]
 
 
-def read_documents(path: Path) -> list:  # type: ignore[type-arg]
-    """CAP documents in an XML or JSON file (JSON: one alert in our mapping)."""
-    data = path.read_bytes()
+def read_documents(path: Path) -> list[CapDocument]:
+    """CAP documents in an XML or JSON file (JSON: one alert in our mapping), held to the
+    API's limits: each alert at most ``MAX_DOCUMENT_BYTES``, a file of several alerts (an
+    ``<alerts>`` wrapper, EDXL-DE) as long as a batch may be. Nothing longer is read."""
+    total = limits.MAX_DOCUMENT_BYTES * limits.BATCH_BYTES_FACTOR
+    with path.open("rb") as file:
+        data = file.read(total + 1)
     if path.suffix.lower() == ".json":
-        try:
-            parsed = json.loads(data)
-        except ValueError as exc:
-            raise InvalidInputError(f"{path} is not JSON: {exc}") from exc
-        return [read_cap_json(parsed)]
-    return read_cap_xml(data, max_bytes=max(DEFAULT_MAX_BYTES, len(data)))
+        if len(data) > limits.MAX_DOCUMENT_BYTES:
+            raise _too_large(limits.MAX_DOCUMENT_BYTES)
+        return [read_cap_json(decode_json(data, str(path)))]
+    return read_cap_xml(data, max_bytes=limits.MAX_DOCUMENT_BYTES, max_total_bytes=total)
+
+
+def _too_large(limit: int) -> InvalidInputError:
+    message = f"the file is larger than {limit} bytes, the limit for one alert"
+    return InvalidInputError(message, [Problem("/", "TOO_LARGE", message)])
 
 
 @app.command()
+@reports_errors
 def validate(files: Files) -> None:
     """Check each file against CAP 1.2 (schema and rules); exit 1 if any is invalid."""
     invalid = 0

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from accord.domain.untrusted import decode_json
 from accord.entrypoints.cli.admin import node_for
 from accord.entrypoints.cli.alerts import Node, Token, _client, _json_or_raise
 from accord.entrypoints.cli.main import DatabaseUrl, DataDir, reports_errors
@@ -55,7 +56,11 @@ def subscription_add(
     fmt = "xml" if xml else "json"
     endpoints = [{"kind": "webhook", "url": u, "format": fmt, "test": test} for u in webhook or []]
     endpoints += [{"kind": "email", "address": a, "format": fmt, "test": test} for a in email or []]
-    body: dict[str, Any] = {"name": name, "filter": json.loads(text), "endpoints": endpoints}
+    body: dict[str, Any] = {
+        "name": name,
+        "filter": decode_json(text, "--filter"),
+        "endpoints": endpoints,
+    }
     if agency:
         body["agency"] = agency
     with _client(node, token) as client:

@@ -15,9 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
+import click
 import typer
 
 from accord.config import Settings, load_settings
+from accord.domain.untrusted import check_fields
 from accord.errors import (
     AccordError,
     AuthenticationError,
@@ -33,6 +35,9 @@ app = typer.Typer(help="Accord: a node for regional security cooperation.", no_a
 P = ParamSpec("P")
 R = TypeVar("R")
 
+UNEXPECTED_EXIT = 70  # EX_SOFTWARE (sysexits.h)
+# How a command ends on purpose (typer's own classes are not click's): passed through.
+_CLI_EXITS = (typer.Exit, typer.Abort, click.exceptions.Exit, click.Abort, click.ClickException)
 _EXIT_CODES: dict[type[AccordError], int] = {
     InvalidInputError: 1,
     NotFoundError: 3,
@@ -52,19 +57,48 @@ def exit_code_for(error: AccordError) -> int:
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn Accord errors into a message on stderr and the command's exit code."""
+    """Turn Accord errors into a message on stderr and the command's exit code; refuse
+    arguments no field may hold (invalid UTF-8 in argv arrives as lone surrogates); and
+    end anything else in one line that says what to do, never a traceback."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
+            check_fields(_arguments(kwargs))
             return command(*args, **kwargs)
         except AccordError as error:
             typer.echo(f"error: {error}", err=True)
             for problem in getattr(error, "problems", ()):
                 typer.echo(f"  {problem}", err=True)
             raise typer.Exit(exit_code_for(error)) from error
+        except _CLI_EXITS:
+            raise
+        except Exception as error:  # the one place a command may end unplanned
+            typer.echo(f"error: {unexpected(error)}", err=True)
+            raise typer.Exit(UNEXPECTED_EXIT) from error
 
     return wrapper
+
+
+def _arguments(kwargs: dict[str, Any]) -> dict[str, list[str]]:
+    """The command's text arguments by option name (``--data-dir``), for ``check_fields``."""
+    found: dict[str, list[str]] = {}
+    for name, value in kwargs.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        texts = [str(v) for v in values if isinstance(v, str | Path)]
+        if texts:
+            found["--" + name.replace("_", "-")] = texts
+    return found
+
+
+def unexpected(error: Exception) -> str:
+    """One line for an error no command planned for: what happened and what to do."""
+    detail = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+    if isinstance(error, OSError):
+        return f"{detail}; check the path and its permissions"
+    if type(error).__module__.startswith("httpx"):
+        return f"cannot talk to the node ({detail}); check --node and that it is running"
+    return f"{type(error).__name__}: {detail}; this is a bug: report it with the command run"
 
 
 DataDir = Annotated[

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import sys
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from accord.bootstrap import build
 from accord.config import Settings
@@ -18,13 +21,27 @@ def run_server(settings: Settings) -> None:
     # collector's full passes, which otherwise stall every open stream for ~0.2 s at once.
     gc.collect()
     gc.freeze()
+    server = uvicorn.Server(uvicorn_config(app, settings.host, settings.port, settings.log_level))
     try:
-        uvicorn.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            access_log=settings.log_level == "debug",
-        )
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
     finally:
         node.close()
+    if not server.started:
+        sys.exit(3)  # what uvicorn.run exits with when the server never started
+
+
+def uvicorn_config(app: ASGIApp, host: str, port: int, log_level: str) -> uvicorn.Config:
+    """How a node runs under uvicorn: ``accord serve`` and the tests' live servers alike.
+
+    ``proxy_headers`` is off: uvicorn's own handling believes ``X-Forwarded-For`` from any
+    loopback peer before the app sees the request; the app decides whose it believes
+    (``ACCORD_TRUSTED_PROXIES``)."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=log_level == "debug",
+        proxy_headers=False,
+    )

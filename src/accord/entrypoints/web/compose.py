@@ -33,6 +33,7 @@ from accord.domain.alerts.cap import (
 )
 from accord.domain.identity import ISSUING_ROLES
 from accord.domain.sharing import Tlp, scope_for_alert
+from accord.domain.untrusted import check_fields
 from accord.entrypoints.web import composing, security
 from accord.entrypoints.web.drawing import drawing_map, jurisdictions
 from accord.entrypoints.web.gazetteer import gazetteer
@@ -356,8 +357,10 @@ async def _read_fields(request: Request) -> dict[str, list[str]]:
     if len(body) > MAX_COMPOSE_BYTES:
         return {}
     try:
-        return parse_qs(
+        fields = parse_qs(
             body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_COMPOSE_FIELDS
         )
     except (UnicodeDecodeError, ValueError):
         return {}
+    check_fields(fields)  # NUL: a 422 naming the field
+    return fields

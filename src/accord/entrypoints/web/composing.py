@@ -309,7 +309,10 @@ def _cap_time_of(text: str) -> str:
     the CAP rules to judge."""
     if not _LOCAL_MINUTE.fullmatch(text):
         return text
-    return cap_time(datetime.fromisoformat(text).replace(tzinfo=UTC))
+    try:  # "2026-13-45T25:00" has the shape but is no time: the rules name it
+        return cap_time(datetime.fromisoformat(text).replace(tzinfo=UTC))
+    except ValueError:
+        return text
 
 
 def _local_minute(moment: datetime) -> str:
@@ -319,9 +322,9 @@ def _local_minute(moment: datetime) -> str:
 def _local_minute_of(text: str) -> str:
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        return _local_minute(moment) if moment.tzinfo is not None else text
+    except (ValueError, OverflowError):  # year 1 at +14:00 has no UTC form
         return text
-    return _local_minute(moment) if moment.tzinfo is not None else text
 
 
 def _present(form: AlertForm, keys: Mapping[str, str]) -> dict[str, str]:

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 from fastapi import Request
 
 from accord.domain.geometry import parse_pairs
+from accord.domain.untrusted import check_fields
 from accord.entrypoints.web.security import MAX_FORM_BYTES
 from accord.errors import (
     ConflictError,
@@ -34,9 +35,11 @@ async def read_fields(request: Request) -> dict[str, list[str]]:
     if len(body) > MAX_FORM_BYTES:
         return {}
     try:
-        return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
     except (UnicodeDecodeError, ValueError):
         return {}
+    check_fields(fields)  # NUL: a 422 naming the field
+    return fields
 
 
 def first_values(fields: dict[str, list[str]]) -> dict[str, str]:

@@ -10,6 +10,7 @@ from fastapi import Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.domain.signin import SESSION_LIFETIME, same_token
+from accord.domain.untrusted import check_fields
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -94,7 +95,7 @@ def clear_cookie(response: Response, request: Request, name: str) -> None:
 
 async def read_form(request: Request) -> dict[str, str]:
     """A url-encoded form's fields (the first value of each); empty when too big or not a
-    form at all, which then fails its CSRF check."""
+    form at all, which then fails its CSRF check. A field holding NUL is refused (422)."""
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return {}
     body = await request.body()
@@ -104,6 +105,7 @@ async def read_form(request: Request) -> dict[str, str]:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
     except (UnicodeDecodeError, ValueError):
         return {}
+    check_fields(fields)
     return {name: values[0] for name, values in fields.items()}
 
 

@@ -16,6 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from accord.domain.signin import new_csrf_token
+from accord.entrypoints.api.proxies import client_address
+from accord.entrypoints.api.rate_limits import vouch_for_session
 from accord.entrypoints.web import security
 from accord.entrypoints.web.languages import Words
 from accord.entrypoints.web.rendering import node_of, render, words_for
@@ -33,7 +35,10 @@ def session_token(request: Request) -> str | None:
 def current_session(request: Request) -> WebSession | None:
     """The signed-in user's session, None when the request carries no live one."""
     token = session_token(request)
-    return node_of(request).sessions.resume(token) if token else None
+    session = node_of(request).sessions.resume(token) if token else None
+    if token and session is not None:
+        vouch_for_session(request, token)
+    return session
 
 
 @router.get("/signin", response_class=HTMLResponse)
@@ -62,8 +67,7 @@ async def signin(request: Request) -> Response:
             },
             status_code=403,
         )
-    address = request.client.host if request.client else "unknown"
-    outcome = await _sign_in(request, form, address)
+    outcome = await _sign_in(request, form, client_address(request))
     if not isinstance(outcome, SignedIn):
         response = _form(
             request,

@@ -86,6 +86,13 @@ def test_what_is_no_filing_at_all_is_refused(data: object) -> None:
         _parse(data)
 
 
+@pytest.mark.parametrize("kind", [["notification"], {"notification": 1}])
+def test_a_kind_that_is_a_list_or_an_object_is_refused_at_kind(kind: object) -> None:
+    with pytest.raises(InvalidInputError) as raised:
+        _parse({"kind": kind, "activity_id": "EE-1"})
+    assert [p.location for p in raised.value.problems] == ["/kind"]
+
+
 def test_requests_replies_and_shares_read_as_their_facts() -> None:
     request = _parse({"kind": "request", "request": "inspection", "to": "LV", "about": "x"})
     reply = _parse({"kind": "reply", "request": "abc", "accepted": False, "reason": "quota-filled"})
@@ -107,3 +114,36 @@ def test_every_kind_has_a_reader() -> None:
         with pytest.raises(InvalidInputError) as raised:
             _parse({"kind": kind, "unexpected": True})
         assert "/unexpected" in {p.location for p in raised.value.problems}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("start", "0001-01-01T00:00:00+14:00"),
+        ("start", "9999-12-31T23:59:59-14:00"),
+        ("end", "9000-01-01T00:00:00+00:00"),
+    ],
+)
+def test_a_time_beyond_what_the_node_can_hold_is_refused_at_its_field(
+    field: str, value: str
+) -> None:
+    notification = {
+        "kind": "notification",
+        "activity_id": "EE-1",
+        "activity": "exercise",
+        "start": "2026-05-01T06:00:00+00:00",
+        field: value,
+    }
+    with pytest.raises(InvalidInputError) as raised:
+        _parse(notification)
+    assert [(p.location, p.code) for p in raised.value.problems] == [
+        (f"/{field}", "DATE_OUT_OF_RANGE")
+    ]
+
+
+def test_a_renewal_until_year_one_is_refused_at_until() -> None:
+    with pytest.raises(InvalidInputError) as raised:
+        _parse({"kind": "renewal", "agreement": "x", "until": "0001-01-01"})
+    assert [(p.location, p.code) for p in raised.value.problems] == [
+        ("/until", "DATE_OUT_OF_RANGE")
+    ]

@@ -323,3 +323,33 @@ def test_canada_errors_sample_fails_on_its_empty_references() -> None:
 @given(alert=alerts())
 def test_generated_valid_alerts_break_no_rule(alert: Alert) -> None:
     assert errors(check_rules(alert)) == []
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "9999-12-31T23:59:59-14:00",  # a valid xs:dateTime with no datetime in UTC
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T24:00:00+00:00",
+        "1066-10-14T09:00:00+00:00",
+    ],
+)
+def test_a_time_beyond_what_the_node_can_hold_is_an_invalid_date_wherever_it_is(
+    moment: str,
+) -> None:
+    sent = findings(replace(ALERT, sent=moment))
+    assert ("/alert/sent[1]", "INVALID_DATE", "error") in sent
+    expires = findings(with_info(expires=moment))
+    assert ("/alert/info[1]/expires[1]", "INVALID_DATE", "error") in expires
+    reference = findings(
+        replace(ALERT, msg_type="Update", references=f"s@example.org,A-0,{moment}")
+    )
+    assert ("/alert/references[1]", "INVALID_REFERENCES", "error") in reference
+
+
+def test_reading_an_alerts_key_beyond_the_range_is_a_value_error_not_an_overflow() -> None:
+    from accord.domain.alerts.cap import parse_cap_datetime
+
+    for moment in ("9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"):
+        with pytest.raises(ValueError, match="outside"):
+            parse_cap_datetime(moment)

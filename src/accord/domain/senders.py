@@ -1,0 +1,69 @@
+"""Who may use which CAP ``sender``: each participant registers the addresses or domains
+its agencies send from, and an alert is refused when its sender is another's.
+
+CAP's ``sender`` is how readers (and the public portal) name who issued a message, so a
+participant must not be able to issue under another's; a node in production mode also
+refuses senders nobody registered. A registration is either an exact address
+(``ops@ema.ee``) or a domain (``ema.ee``), which covers its addresses (``x@ema.ee``) and
+its subdomains (``x@rescue.ema.ee``, ``rescue.ema.ee``). Comparison ignores case, as
+mail domains do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from accord.errors import InvalidInputError, Problem
+
+MAX_SENDER = 255
+# An address or a domain: no spaces, commas or ampersands (CAP forbids them in sender).
+_SENDER = re.compile(r"^(?:[^\s,&@]+@)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+
+def validate_sender(sender: str) -> str:
+    """A registration in its stored form (lower case), or every problem with it."""
+    cleaned = sender.strip().lower()
+    if not cleaned or len(cleaned) > MAX_SENDER or not _SENDER.match(cleaned):
+        raise InvalidInputError(
+            "not a sender address or domain",
+            [
+                Problem(
+                    "/sender",
+                    "INVALID_SENDER",
+                    "give an address (ops@ema.ee) or a domain (ema.ee), without spaces "
+                    f"or commas, at most {MAX_SENDER} characters",
+                )
+            ],
+        )
+    return cleaned
+
+
+def owner_of(sender: str, registered: Mapping[str, str]) -> str | None:
+    """The participant that registered ``sender``: by exact address first, then by the
+    closest enclosing domain. ``registered`` maps registrations to participant codes."""
+    name = sender.strip().lower()
+    if name in registered:
+        return registered[name]
+    domain = name.rpartition("@")[2]
+    labels = domain.split(".")
+    for start in range(len(labels)):
+        owner = registered.get(".".join(labels[start:]))
+        if owner is not None:
+            return owner
+    return None
+
+
+def sender_problem(
+    sender: str, author: str, registered: Mapping[str, str], *, require_registered: bool
+) -> str | None:
+    """Why ``author`` may not issue under ``sender``, or None when it may."""
+    owner = owner_of(sender, registered)
+    if owner is not None and owner != author:
+        return f"the sender {sender!r} is registered to {owner}; issue under your own senders"
+    if owner is None and require_registered:
+        return (
+            f"the sender {sender!r} is not registered to {author}; "
+            "an admin registers it with `accord participant add-sender`"
+        )
+    return None

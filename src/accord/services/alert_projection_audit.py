@@ -1,0 +1,104 @@
+"""The self-audit's check of the alert projection against the signed records.
+
+Readers are served from the projection (``alerts``) and the records' scope columns, not
+from the log: an operator who changed a row there (an AMBER alert made CLEAR, another
+author, another thread) would change what readers get without touching a signed byte. This
+check replays the alert records in order with the rules the live projection uses (the
+scope and author each envelope signs, the thread rule of ``domain.alerts.threads``) and
+names every row that differs; ``accord rebuild`` recomputes the projection from the same
+records, repairing them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from accord.domain.alerts import cap_json
+from accord.domain.alerts.cap import MessageKey
+from accord.domain.alerts.threads import Referenced, thread_to_join
+from accord.domain.sharing import Scope
+from accord.errors import AccordError
+from accord.ledger.audit import Finding
+from accord.services.ports import ProjectedAlert, UnitOfWork
+
+ALERT_RECORD_KIND = "cap.alert"
+
+
+@dataclass
+class _Replay:
+    """The projection as the signed records say it should be, built in log order."""
+
+    by_key: dict[MessageKey, list[Referenced]] = field(default_factory=dict)
+    expected: dict[int, ProjectedAlert] = field(default_factory=dict)
+
+    def add(self, position: int, record_id: str, author: str, scope: Scope, body: str) -> None:
+        alert = cap_json.alert_from_json(json.loads(body))
+        if any(ref.author == author for ref in self.by_key.get(alert.key, ())):
+            return  # the same author's message twice (replicated after a local copy)
+        referenced = sorted(
+            (ref for key in alert.referenced_keys() for ref in self.by_key.get(key, ())),
+            key=lambda ref: ref.position,
+        )
+        joined = thread_to_join(author, alert.msg_type, referenced)
+        thread, issuer = (position, author) if joined is None else (joined.thread_id, joined.issuer)
+        self.by_key.setdefault(alert.key, []).append(
+            Referenced(position, record_id, thread, issuer, author, scope)
+        )
+        self.expected[position] = ProjectedAlert(position, record_id, author, scope, thread)
+
+
+def check_alert_projection(
+    uow: UnitOfWork, should_stop: Callable[[], bool] = lambda: False
+) -> list[Finding]:
+    """Every difference between the stored alert projection (and the records' scope
+    columns) and what the signed alert records say."""
+    replay = _Replay()
+    findings: list[Finding] = []
+    stored_scopes = uow.records.stored_scopes(ALERT_RECORD_KIND)
+    for stored, signed, _type, _original, body, _received in uow.records.of_kind(ALERT_RECORD_KIND):
+        if should_stop():
+            break
+        column = stored_scopes.get(stored.position)
+        if column is not None and column != signed:
+            findings.append(_differs("RECORD_SCOPE", stored.record_id, "stored scope", column))
+        try:
+            replay.add(stored.position, stored.record_id, stored.author, signed, body)
+        except (AccordError, ValueError, KeyError, TypeError) as exc:
+            findings.append(Finding("PROJECTION_UNREADABLE", f"record {stored.record_id}: {exc}"))
+    projected = uow.alerts.projected()
+    for position, expected in replay.expected.items():
+        findings += _compare(expected, projected.pop(position, None))
+    findings += [
+        Finding("PROJECTION_EXTRA", f"alert row {row.record_id} has no signed record")
+        for row in projected.values()
+    ]
+    return findings
+
+
+def _compare(expected: ProjectedAlert, held: ProjectedAlert | None) -> list[Finding]:
+    where = f"record {expected.record_id}"
+    if held is None:
+        return [Finding("PROJECTION_MISSING", f"{where} is not projected")]
+    found = []
+    if held.author != expected.author:
+        found.append(Finding("PROJECTION_AUTHOR", f"{where}: shown as {held.author}'s"))
+    if held.scope != expected.scope:
+        found.append(
+            _differs("PROJECTION_SCOPE", expected.record_id, "projected scope", held.scope)
+        )
+    if held.thread_id != expected.thread_id:
+        found.append(
+            Finding(
+                "PROJECTION_THREAD",
+                f"{where}: in thread {held.thread_id}, the signed records put it in "
+                f"{expected.thread_id}",
+            )
+        )
+    return found
+
+
+def _differs(code: str, record_id: str, what: str, scope: Scope) -> Finding:
+    shown = scope.tlp.value + (f" to {','.join(sorted(scope.audience))}" if scope.audience else "")
+    return Finding(code, f"record {record_id}: the {what} ({shown}) is not the signed one")

@@ -1,0 +1,190 @@
+"""Only the participant that issued an alert may Update or Cancel it, on every path; a
+reference to a message the caller may not read answers as a reference to nothing; and
+each reader's thread state is folded from the messages they may read (issue 14, 1 and 7)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from accord.adapters.cap_xml import read_cap_xml
+from accord.bootstrap import Node
+from accord.services.alerts import IncomingAlert
+from tests.integration.cap_samples import BASE_TIME, alert_xml
+from tests.integration.conftest import LiveServer, Region
+
+XML = {"Content-Type": "application/cap+xml"}
+EE_SENDER = "warnings@ee.example"
+
+
+def _post(server: LiveServer, token: str, document: bytes, **params: str) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/api/v1/alerts",
+        content=document,
+        headers={**XML, "Authorization": f"Bearer {token}"},
+        params=params,
+        timeout=30,
+    )
+
+
+def _issue(server: LiveServer, region: Region, identifier: str, **params: str) -> str:
+    scope = "Public" if params.get("tlp", "CLEAR") == "CLEAR" else "Restricted"
+    document = alert_xml(identifier, sender=EE_SENDER, scope=scope)
+    response = _post(server, region.tokens["EE:focal-point"], document, **params)
+    assert response.status_code == 201, response.text
+    return str(response.json()["record_id"])
+
+
+def _reference(identifier: str) -> str:
+    return f"{EE_SENDER},{identifier},{BASE_TIME.isoformat()}"
+
+
+def _follow_up(identifier: str, msg_type: str, references: str, **kwargs: Any) -> bytes:
+    sent = BASE_TIME + timedelta(minutes=5)
+    return alert_xml(
+        identifier, sender="desk@lt.example", sent=sent, msg_type=msg_type,
+        references=references, **kwargs,
+    )  # fmt: skip
+
+
+def _thread(server: LiveServer, token: str | None, record_id: str) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = httpx.get(f"{server.url}/api/v1/alerts/{record_id}", headers=headers)
+    assert response.status_code == 200, response.text
+    thread: dict[str, Any] = response.json()["thread"]
+    return thread
+
+
+def test_another_participants_cancel_of_an_alert_it_can_read_is_refused(
+    server: LiveServer, region: Region
+) -> None:
+    target = _issue(server, region, "EE-GREEN", tlp="GREEN")
+    cancel = _follow_up("LT-CANCEL", "Cancel", _reference("EE-GREEN"), scope="Restricted")
+
+    response = _post(server, region.tokens["LT:focal-point"], cancel, tlp="GREEN")
+
+    assert response.status_code == 403, response.text
+    assert response.json()["errors"][0]["code"] == "NOT_THE_ISSUER"
+    for token in ("EE:focal-point", "LV:focal-point"):
+        assert _thread(server, region.tokens[token], target)["state"] == "active"
+
+
+def test_another_participants_update_is_refused_in_a_batch_and_its_siblings_pass(
+    server: LiveServer, region: Region
+) -> None:
+    _issue(server, region, "EE-CLEAR")
+    update = _follow_up("LT-UPDATE", "Update", _reference("EE-CLEAR")).decode()
+    mine = alert_xml("LT-OWN", sender="desk@lt.example").decode()
+    response = httpx.post(
+        f"{server.url}/api/v1/alerts:batch",
+        json={"items": [{"xml": update}, {"xml": mine}]},
+        headers={"Authorization": f"Bearer {region.tokens['LT:focal-point']}"},
+    )
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "created"], results
+
+
+def test_a_cancel_naming_an_unreadable_alert_answers_as_one_naming_nothing(
+    server: LiveServer, region: Region
+) -> None:
+    secret = _issue(server, region, "EE-RED", tlp="RED")
+    lt = region.tokens["LT:focal-point"]
+    hidden = _post(server, lt, _follow_up("LT-1", "Cancel", _reference("EE-RED")))
+    nothing = _post(server, lt, _follow_up("LT-2", "Cancel", _reference("NO-SUCH-ALERT")))
+
+    assert hidden.status_code == nothing.status_code == 201
+    answers = [hidden.json(), nothing.json()]
+    assert sorted(answers[0]) == sorted(answers[1])
+    for answer in answers:  # each starts a thread of its own: no thread id tells them apart
+        thread = _thread(server, lt, answer["record_id"])
+        listed = httpx.get(
+            f"{server.url}/api/v1/alerts",
+            params={"thread": thread["id"], "msgType": "Cancel"},
+            headers={"Authorization": f"Bearer {lt}"},
+        ).json()["items"]
+        assert [item["record_id"] for item in listed] == [answer["record_id"]]
+    assert _thread(server, region.tokens["EE:focal-point"], secret)["state"] == "active"
+
+
+def test_an_ack_from_a_recipient_joins_the_thread_without_changing_it(
+    server: LiveServer, region: Region
+) -> None:
+    target = _issue(server, region, "EE-ACK-ME")
+    ack = _follow_up("LT-ACK", "Ack", _reference("EE-ACK-ME"))
+    response = _post(server, region.tokens["LT:focal-point"], ack)
+    assert response.status_code == 201, response.text
+    joined = _thread(server, region.tokens["LT:focal-point"], response.json()["record_id"])
+    assert joined == _thread(server, region.tokens["LT:focal-point"], target)
+    assert joined["state"] == "active"
+
+
+def test_the_issuers_own_cancel_still_ends_its_thread(server: LiveServer, region: Region) -> None:
+    target = _issue(server, region, "EE-OWN")
+    cancel = alert_xml(
+        "EE-OWN-CANCEL", sender=EE_SENDER, sent=BASE_TIME + timedelta(minutes=1),
+        msg_type="Cancel", references=_reference("EE-OWN"),
+    )  # fmt: skip
+    assert _post(server, region.tokens["EE:focal-point"], cancel).status_code == 201
+    assert _thread(server, None, target)["state"] == "cancelled"
+
+
+def test_a_red_cancel_of_a_clear_alert_shows_cancelled_only_to_who_may_read_it(
+    server: LiveServer, region: Region
+) -> None:
+    target = _issue(server, region, "EE-PUBLIC")
+    cancel = alert_xml(
+        "EE-QUIET-CANCEL", sender=EE_SENDER, sent=BASE_TIME + timedelta(minutes=1),
+        msg_type="Cancel", references=_reference("EE-PUBLIC"), scope="Restricted",
+    )  # fmt: skip
+    response = _post(server, region.tokens["EE:focal-point"], cancel, tlp="RED")
+    assert response.status_code == 201, response.text
+
+    assert _thread(server, None, target)["state"] == "active"  # the public
+    assert _thread(server, region.tokens["LV:focal-point"], target)["state"] == "active"
+    assert _thread(server, region.tokens["EE:focal-point"], target)["state"] == "cancelled"
+    portal = httpx.get(f"{server.url}/alerts/{target}").text
+    assert "cancelled" not in portal.lower()
+
+
+def test_a_foreign_cancel_replayed_through_a_rebuild_ends_no_thread(
+    node: Node, server: LiveServer, region: Region
+) -> None:
+    # A record written by the old rule (or replicated from a node that accepted it) must
+    # not end another's thread when projected again: live, replicated and rebuilt
+    # projections share the rule.
+    target = _issue(server, region, "EE-REBUILT")
+    account = node.identity.authenticate(region.tokens["LT:focal-point"])
+    (document,) = read_cap_xml(_follow_up("LT-OLD", "Cancel", _reference("EE-REBUILT")))
+    node.alerts._require_registered = False
+    foreign = IncomingAlert(document.alert, document.xml, "application/cap+xml")
+    node.alerts.listen(_Nothing())
+    # Written as a record directly, as a permissive node would have.
+    with node.alerts._uow() as uow:
+        draft = node.alerts._writer.draft(
+            kind="cap.alert", author="LT", scope=_clear(), body=_json(foreign),
+            content_type="application/cap+xml", original=foreign.original,
+        )  # fmt: skip
+        node.alerts._writer.write(uow, [draft])
+        node.log.sign_checkpoint(uow)
+    node.alerts.rebuild(lambda _original: ("unsigned", ""))
+    assert _thread(server, None, target)["state"] == "active"
+    assert node.log_audit.run().is_clean, account
+
+
+class _Nothing:
+    def on_alerts(self, uow: Any, stored: Any) -> None:
+        return None
+
+
+def _clear() -> Any:
+    from accord.domain.sharing import Scope, Tlp
+
+    return Scope(Tlp.CLEAR)
+
+
+def _json(item: IncomingAlert) -> dict[str, Any]:
+    from accord.domain.alerts import cap_json
+
+    return cap_json.alert_to_json(item.alert)
