@@ -28,6 +28,7 @@ from tests.integration.conftest import LiveServer, postgres_schema, serving
 from tests.integration.test_delivery import Receiver
 from tests.integration.test_delivery import receiver as receiver
 from tests.integration.test_scope_enforcement import TLPS
+from tests.integration.unchecked import write_unchecked
 from tests.policy_oracle import oracle_may_read
 
 XML = {"content-type": "application/cap+xml"}
@@ -550,3 +551,71 @@ def test_rare_bit_flips_on_the_wire_lose_nothing_and_blame_nobody(
         assert client.get("/api/v1/incidents").json() == []
         (status,) = client.get("/api/v1/peers").json()
     assert status["lag_entries"] == 0
+
+
+def _identifiers_at(site: Site) -> list[str]:
+    found = httpx.get(
+        f"{site.server.url}/api/v1/alerts",
+        headers={"Authorization": f"Bearer {site.focal}"},
+        params={"limit": 200, "msgType": ["Alert", "Update", "Cancel"]},
+    ).json()["items"]
+    return sorted(item["alert"]["identifier"] for item in found)
+
+
+def test_a_replicated_alert_under_a_sender_registered_here_to_another_is_not_shown(
+    sites: tuple[Site, Site],
+) -> None:
+    # LV's node (in development mode) lets LV use a sender that EE registered on its own
+    # node: EE's node keeps LV's signed record but never shows it as Estonia's.
+    lv, ee = sites
+    ee.node.identity.add_sender("EE", "rescue.ee")
+    _peer(lv, ee, "EE")
+    from_lv = _peer(ee, lv, "LV")
+    impostor = httpx.post(
+        f"{lv.server.url}/api/v1/alerts",
+        content=alert_xml("AS-EE", sender="info@rescue.ee"),
+        headers={**XML, "Authorization": f"Bearer {lv.focal}"},
+    )
+    assert impostor.status_code == 201, impostor.text
+    _send(lv, "LV-OWN")
+
+    assert _pull(ee, from_lv)["error"] == ""
+
+    assert _identifiers_at(ee) == ["LV-OWN"]
+    incidents = httpx.get(
+        f"{ee.server.url}/api/v1/incidents", headers={"Authorization": f"Bearer {ee.admin}"}
+    ).json()
+    assert [i["code"] for i in incidents] == ["FOREIGN_SENDER"]
+    assert ee.node.log_audit.run().is_clean
+
+
+def test_a_replicated_cancel_of_another_participants_alert_ends_no_thread(
+    sites: tuple[Site, Site],
+) -> None:
+    # A permissive (older or dishonest) LV node signs LV's Cancel of EE's alert; EE's node
+    # replicates it but the thread stays EE's to end.
+    lv, ee = sites
+    _peer(lv, ee, "EE")
+    from_lv = _peer(ee, lv, "LV")
+    sent = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    posted = httpx.post(
+        f"{ee.server.url}/api/v1/alerts",
+        content=alert_xml("EE-STORM", sender="met@ee.example", sent=sent),
+        headers={**XML, "Authorization": f"Bearer {ee.focal}"},
+    )
+    assert posted.status_code == 201, posted.text
+    cancel = alert_xml(
+        "LV-CANCEL",
+        sender="desk@lv.example",
+        sent=sent + timedelta(minutes=5),
+        msg_type="Cancel",
+        references=f"met@ee.example,EE-STORM,{sent.isoformat()}",
+    )
+    write_unchecked(lv.node, "LV", cancel)
+
+    assert _pull(ee, from_lv)["error"] == ""
+
+    record_id = posted.json()["record_id"]
+    thread = httpx.get(f"{ee.server.url}/api/v1/alerts/{record_id}").json()["thread"]
+    assert thread["state"] == "active"
+    assert ee.node.log_audit.run().is_clean

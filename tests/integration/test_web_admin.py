@@ -19,6 +19,7 @@ from tests.integration.web_pages import form_token, inline_code, sign_in
 ADMIN_FORMS = {
     "/console/admin/participants": {"code": "FI", "name": "Finland", "kind": "state"},
     "/console/admin/agencies": {"participant": "EE", "name": "Rescue Board", "sector": "disaster"},
+    "/console/admin/senders": {"participant": "LT", "sender": "rescue.ee"},
     "/console/admin/users": {"username": "mallory", "role": "admin", "participant": ""},
     "/console/admin/passwords": {"username": "admin", "password": "taken over by mallory"},
     "/console/admin/tokens": {"username": "admin", "label": "stolen"},
@@ -36,6 +37,7 @@ def _state(node: Node) -> dict[str, Any]:
     return {
         "participants": node.identity.list_participants(),
         "agencies": node.identity.list_agencies(),
+        "senders": node.identity.list_senders(),
         "users": node.identity.list_users(),
         "tokens": node.identity.list_tokens(),
         "keys": node.keys.published(),
@@ -323,3 +325,23 @@ def test_admin_pages_are_sent_with_the_policy_and_hold_no_inline_code(
         assert unlabelled_fields(response.text) == [], name
     assert field_count(pages["page"].text) >= 15
     assert html.unescape(pages["issued"].text).count('name="csrf_token"') >= 6
+
+
+def test_an_admin_registers_a_participants_sender_and_bad_ones_are_shown_beside_the_field(
+    server: LiveServer, node: Node, region: Region
+) -> None:
+    with signed_in(server, node, "admin") as client:
+        csrf = _token(client, "/console/admin")
+        added = client.post(
+            "/console/admin/senders",
+            data={"csrf_token": csrf, "participant": "EE", "sender": "Rescue.EE"},
+        )
+        assert added.status_code == 303
+        assert "rescue.ee" in client.get(added.headers["location"]).text
+        bad = client.post(
+            "/console/admin/senders",
+            data={"csrf_token": csrf, "participant": "EE", "sender": "two words"},
+        )
+        assert bad.status_code == 422
+        assert "INVALID_SENDER" in bad.text or "give an address" in bad.text
+    assert node.identity.list_senders() == [{"sender": "rescue.ee", "participant": "EE"}]

@@ -21,6 +21,7 @@ from accord.domain.alerts.threads import Referenced, thread_to_join
 from accord.domain.sharing import Scope
 from accord.errors import AccordError
 from accord.ledger.audit import Finding
+from accord.services.alerts import is_projected
 from accord.services.ports import ProjectedAlert, UnitOfWork
 
 ALERT_RECORD_KIND = "cap.alert"
@@ -33,10 +34,12 @@ class _Replay:
     by_key: dict[MessageKey, list[Referenced]] = field(default_factory=dict)
     expected: dict[int, ProjectedAlert] = field(default_factory=dict)
 
+    registered: dict[str, str] = field(default_factory=dict)
+
     def add(self, position: int, record_id: str, author: str, scope: Scope, body: str) -> None:
         alert = cap_json.alert_from_json(json.loads(body))
-        if any(ref.author == author for ref in self.by_key.get(alert.key, ())):
-            return  # the same author's message twice (replicated after a local copy)
+        if not is_projected(author, alert, self.by_key, self.registered):
+            return
         referenced = sorted(
             (ref for key in alert.referenced_keys() for ref in self.by_key.get(key, ())),
             key=lambda ref: ref.position,
@@ -54,7 +57,7 @@ def check_alert_projection(
 ) -> list[Finding]:
     """Every difference between the stored alert projection (and the records' scope
     columns) and what the signed alert records say."""
-    replay = _Replay()
+    replay = _Replay(registered=uow.identity.senders())
     findings: list[Finding] = []
     stored_scopes = uow.records.stored_scopes(ALERT_RECORD_KIND)
     for stored, signed, _type, _original, body, _received in uow.records.of_kind(ALERT_RECORD_KIND):

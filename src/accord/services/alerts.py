@@ -277,12 +277,16 @@ class AlertService:
             (admitted.item.signature_status, admitted.item.signature_detail),
         )
 
-    def apply_replicated(self, uow: UnitOfWork, items: Sequence[tuple[int, Any, Scope]]) -> None:
+    def apply_replicated(
+        self, uow: UnitOfWork, items: Sequence[tuple[int, Any, Scope]]
+    ) -> list[tuple[str, str]]:
         """Project alerts replicated from a peer's log (already stored and verified) and
         route them to local subscribers, in the caller's transaction. ``items`` are
-        (position, replicated record, scope). A message already held here under the same
-        CAP key (sent to both nodes) is stored but not projected twice. The caller calls
-        ``committed`` after its transaction commits."""
+        (position, replicated record, scope). A message its author already holds here
+        under the same CAP key is stored but not projected twice; one issued under a sender
+        registered here to another participant is stored (the log stays whole) but never
+        shown as that participant's. Returns those (record id, why) for the caller to
+        report. The caller calls ``committed`` after its transaction commits."""
         projections = []
         threads: _BatchThreads = {}
         decoded = []
@@ -290,10 +294,16 @@ class AlertService:
             mapping = json.loads(row.body)
             decoded.append((position, row, scope, mapping, cap_json.alert_from_json(mapping)))
         held = uow.alerts.held_keys([(row.author, alert.key) for _, row, *_, alert in decoded])
+        registered = uow.identity.senders()
+        refused: list[tuple[str, str]] = []
         for position, row, scope, mapping, alert in decoded:
             if any(ref.author == row.author for ref in threads.get(alert.key, ())):
                 continue
             if (row.author, alert.key) in held:
+                continue
+            why = sender_problem(alert.sender, row.author, registered, require_registered=False)
+            if why is not None:
+                refused.append((row.record_id, why))
                 continue
             record = StoredRecord(position, row.record_id, row.author, row.seq, -1)
             projections.append(
@@ -314,6 +324,7 @@ class AlertService:
         routable = [_routable(p) for p in projections]
         for listener in self._listeners:
             listener.on_alerts(uow, routable)
+        return refused
 
     def committed(self) -> None:
         """Tell whoever waits for new alerts (the worker, the stream) that some were
@@ -327,11 +338,14 @@ class AlertService:
             uow.alerts.clear()
             count = 0
             threads: _BatchThreads = {}
+            registered = uow.identity.senders()
             for stored, scope, content_type, original, body, received_at in uow.records.of_kind(
                 ALERT_RECORD_KIND
             ):
                 mapping = json.loads(body)
                 alert = cap_json.alert_from_json(mapping)
+                if not is_projected(stored.author, alert, threads, registered):
+                    continue
                 signature = (
                     check_signature(original)
                     if content_type == "application/cap+xml"
@@ -429,6 +443,20 @@ def _referenced(uow: UnitOfWork, alert: Alert, threads: _BatchThreads) -> list[R
     seen = {ref.position for ref in held}
     batch = [ref for key in keys for ref in threads.get(key, ()) if ref.position not in seen]
     return sorted([*held, *batch], key=lambda ref: ref.position)
+
+
+def is_projected(
+    author: str,
+    alert: Alert,
+    threads: dict[MessageKey, list[Referenced]],
+    registered: dict[str, str],
+) -> bool:
+    """Whether a stored alert is shown: not a second copy of its author's own message,
+    and not under a sender registered to another participant. Live intake, the rebuild
+    and the self-audit's replay all ask this, so they agree."""
+    if any(ref.author == author for ref in threads.get(alert.key, ())):
+        return False
+    return sender_problem(alert.sender, author, registered, require_registered=False) is None
 
 
 def _thread(

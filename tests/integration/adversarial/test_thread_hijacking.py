@@ -4,16 +4,19 @@ each reader's thread state is folded from the messages they may read (issue 14, 
 
 from __future__ import annotations
 
+import json
+import queue
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 
-from accord.adapters.cap_xml import read_cap_xml
 from accord.bootstrap import Node
-from accord.services.alerts import IncomingAlert
 from tests.integration.cap_samples import BASE_TIME, alert_xml
 from tests.integration.conftest import LiveServer, Region
+from tests.integration.test_stream import Listener as StreamReader
+from tests.integration.unchecked import write_unchecked
 
 XML = {"Content-Type": "application/cap+xml"}
 EE_SENDER = "warnings@ee.example"
@@ -151,40 +154,35 @@ def test_a_red_cancel_of_a_clear_alert_shows_cancelled_only_to_who_may_read_it(
 def test_a_foreign_cancel_replayed_through_a_rebuild_ends_no_thread(
     node: Node, server: LiveServer, region: Region
 ) -> None:
-    # A record written by the old rule (or replicated from a node that accepted it) must
-    # not end another's thread when projected again: live, replicated and rebuilt
-    # projections share the rule.
+    # A record written by the old rule (or by a permissive node) must not end another's
+    # thread when projected again: live, replicated and rebuilt projections share the rule.
     target = _issue(server, region, "EE-REBUILT")
-    account = node.identity.authenticate(region.tokens["LT:focal-point"])
-    (document,) = read_cap_xml(_follow_up("LT-OLD", "Cancel", _reference("EE-REBUILT")))
-    node.alerts._require_registered = False
-    foreign = IncomingAlert(document.alert, document.xml, "application/cap+xml")
-    node.alerts.listen(_Nothing())
-    # Written as a record directly, as a permissive node would have.
-    with node.alerts._uow() as uow:
-        draft = node.alerts._writer.draft(
-            kind="cap.alert", author="LT", scope=_clear(), body=_json(foreign),
-            content_type="application/cap+xml", original=foreign.original,
-        )  # fmt: skip
-        node.alerts._writer.write(uow, [draft])
-        node.log.sign_checkpoint(uow)
+    write_unchecked(node, "LT", _follow_up("LT-OLD", "Cancel", _reference("EE-REBUILT")))
+
     node.alerts.rebuild(lambda _original: ("unsigned", ""))
+
     assert _thread(server, None, target)["state"] == "active"
-    assert node.log_audit.run().is_clean, account
+    assert node.log_audit.run().is_clean
 
 
-class _Nothing:
-    def on_alerts(self, uow: Any, stored: Any) -> None:
-        return None
-
-
-def _clear() -> Any:
-    from accord.domain.sharing import Scope, Tlp
-
-    return Scope(Tlp.CLEAR)
-
-
-def _json(item: IncomingAlert) -> dict[str, Any]:
-    from accord.domain.alerts import cap_json
-
-    return cap_json.alert_to_json(item.alert)
+def test_the_live_stream_tells_each_reader_the_thread_they_may_see(
+    server: LiveServer, region: Region
+) -> None:
+    public = StreamReader(f"{server.url}/api/v1/stream", None)
+    ee = StreamReader(f"{server.url}/api/v1/stream", region.tokens["EE:focal-point"])
+    try:
+        _issue(server, region, "EE-LIVE")
+        cancel = alert_xml(
+            "EE-LIVE-CANCEL", sender=EE_SENDER, sent=BASE_TIME + timedelta(minutes=1),
+            msg_type="Cancel", references=_reference("EE-LIVE"), scope="Restricted",
+        )  # fmt: skip
+        assert _post(server, region.tokens["EE:focal-point"], cancel, tlp="RED").status_code == 201
+        seen_by_ee = [json.loads(e["data"]) for e in ee.take(2)]
+        (seen_by_public,) = [json.loads(e["data"]) for e in public.take(1)]
+        with pytest.raises(queue.Empty):
+            public.take(1, timeout=2)  # the RED Cancel never reaches the public
+    finally:
+        public.close()
+        ee.close()
+    assert seen_by_public["thread"]["state"] == "active"
+    assert [event["thread"]["state"] for event in seen_by_ee] == ["active", "cancelled"]

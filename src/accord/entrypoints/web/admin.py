@@ -31,6 +31,7 @@ ROLES = tuple(role.value for role in Role if role is not Role.PUBLIC)
 DONE = {  # translated where shown
     "participant": N_("The participant was added; its signing key was made and registered."),
     "agency": N_("The agency was added."),
+    "sender": N_("The sender was registered; alerts under it from anyone else are refused."),
     "user": N_("The user was added. Set a password for the console, or issue an API token."),
     "password": N_("The password was set; the user's open sessions have ended."),
     "revoked": N_("The token was revoked; it no longer authenticates."),
@@ -40,6 +41,7 @@ DONE = {  # translated where shown
 ALIASES = {
     "participant": {"code": "code", "name": "name", "kind": "kind"},
     "agency": {"participant": "participant", "name": "name", "sector": "sector", "area": "area"},
+    "sender": {"participant": "participant", "sender": "sender"},
     "user": {"username": "username", "role": "role", "participant": "participant"},
     "password": {"password": "password", "username": "username"},
     "token": {"username": "username", "label": "label"},
@@ -109,6 +111,7 @@ def _page(
         {
             "participants": node.identity.list_participants(),
             "agencies": node.identity.list_agencies(),
+            "senders": node.identity.list_senders(),
             "users": node.identity.list_users(),
             "tokens": node.identity.list_tokens(),
             "log_key": published["log"],
@@ -172,6 +175,16 @@ async def add_agency(request: Request) -> Response:
         )
 
     return await _change(request, "agency", add)
+
+
+@router.post(f"{PAGE}/senders")
+async def add_sender(request: Request) -> Response:
+    identity = node_of(request).identity
+    return await _change(
+        request,
+        "sender",
+        lambda f: identity.add_sender(f.get("participant", ""), f.get("sender", "")),
+    )
 
 
 @router.post(f"{PAGE}/users")
