@@ -129,7 +129,13 @@ FILINGS: tuple[dict[str, Any], ...] = (
 
 @cache
 def filings() -> tuple[bytes, ...]:
-    return tuple(json.dumps(filing).encode() for filing in FILINGS)
+    found = [  # what the fuzzers found crashing ``parse_filing`` (fixed), replayed every run
+        {"kind": ["notification"]},
+        {"kind": {"notification": 1}},
+        {**FILINGS[0], "start": "0001-01-01T00:00:00+01:00"},
+        {**FILINGS[8], "until": "9999-12-31T23:59:59-01:00"},
+    ]
+    return tuple(json.dumps(filing).encode() for filing in [*FILINGS, *found])
 
 
 @cache
@@ -239,7 +245,24 @@ def log_entries() -> tuple[bytes, ...]:
         _envelope(2**53 - 1, "key.rotation", {"tlp": "AMBER+STRICT"}, {"public_key": "AA=="}),
     ]
     envelopes.append(replace(envelopes[0], version=2))  # entries written before v3 stay valid
-    return tuple(seal(envelope, NODE_KEY.sign).entry for envelope in envelopes)
+    entries = [seal(envelope, NODE_KEY.sign).entry for envelope in envelopes]
+    return (*entries, *_found_entries(entries[0]))
+
+
+def _found_entries(entry: bytes) -> list[bytes]:
+    """Entries the fuzzers found crashing ``open_entry`` (fixed), replayed on every run."""
+    changes = [
+        ("author", "E\ud800"),
+        ("seq", float("inf")),
+        ("scope", {"tlp": float("inf")}),
+        ("created_at", "0001-01-01T00:00:00.000000+01:00"),
+    ]
+    found = [b"[" * 2000]
+    for field, value in changes:
+        hostile = json.loads(entry)
+        hostile["envelope"][field] = value
+        found.append(json.dumps(hostile).encode())
+    return found
 
 
 def wire_request(request: httpx.Request) -> bytes:

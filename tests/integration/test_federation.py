@@ -619,3 +619,43 @@ def test_a_replicated_cancel_of_another_participants_alert_ends_no_thread(
     thread = httpx.get(f"{ee.server.url}/api/v1/alerts/{record_id}").json()["thread"]
     assert thread["state"] == "active"
     assert ee.node.log_audit.run().is_clean
+
+
+def test_a_peer_signing_as_another_participant_is_refused_and_reported(
+    sites: tuple[Site, Site],
+) -> None:
+    # A hostile LV node makes up a key for EE and signs a Cancel of EE's alert as EE: EE's
+    # node takes only LV's records from LV's node, so the forgery ends nothing.
+    lv, ee = sites
+    _peer(lv, ee, "EE")
+    from_lv = _peer(ee, lv, "LV")
+    sent = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    posted = httpx.post(
+        f"{ee.server.url}/api/v1/alerts",
+        content=alert_xml("EE-STORM", sender="met@ee.example", sent=sent),
+        headers={**XML, "Authorization": f"Bearer {ee.focal}"},
+    )
+    assert posted.status_code == 201, posted.text
+    with lv.node.engine.begin() as connection:
+        connection.execute(text("UPDATE participants SET record_seq = 100000 WHERE code = 'EE'"))
+    with lv.node.alerts._uow() as uow:
+        lv.node.keys.register(uow, "EE")
+    cancel = alert_xml(
+        "EE-STORM-CANCEL",
+        sender="met@ee.example",
+        sent=sent + timedelta(minutes=5),
+        msg_type="Cancel",
+        references=f"met@ee.example,EE-STORM,{sent.isoformat()}",
+    )
+    write_unchecked(lv.node, "EE", cancel)
+
+    assert _pull(ee, from_lv)["error"] == ""
+
+    record_id = posted.json()["record_id"]
+    thread = httpx.get(f"{ee.server.url}/api/v1/alerts/{record_id}").json()["thread"]
+    assert thread["state"] == "active"
+    incidents = httpx.get(
+        f"{ee.server.url}/api/v1/incidents", headers={"Authorization": f"Bearer {ee.admin}"}
+    ).json()
+    assert "FOREIGN_AUTHOR" in [i["code"] for i in incidents]
+    assert ee.node.log_audit.run().is_clean

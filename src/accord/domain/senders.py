@@ -13,12 +13,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
 from accord.errors import InvalidInputError, Problem
 
 MAX_SENDER = 255
 # An address or a domain: no spaces, commas or ampersands (CAP forbids them in sender).
 _SENDER = re.compile(r"^(?:[^\s,&@]+@)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    participant: str
+    registered_at: datetime
+
+
+def in_force(registrations: Mapping[str, Registration], at: datetime) -> dict[str, str]:
+    """The registrations made by ``at``, as ``owner_of`` reads them: a domain registered
+    later never hides what another participant issued under it before."""
+    return {
+        sender: held.participant
+        for sender, held in registrations.items()
+        if held.registered_at <= at
+    }
 
 
 def validate_sender(sender: str) -> str:
@@ -42,7 +60,7 @@ def validate_sender(sender: str) -> str:
 def owner_of(sender: str, registered: Mapping[str, str]) -> str | None:
     """The participant that registered ``sender``: by exact address first, then by the
     closest enclosing domain. ``registered`` maps registrations to participant codes."""
-    name = sender.strip().lower()
+    name = sender.strip().lower().rstrip(".")
     if name in registered:
         return registered[name]
     domain = name.rpartition("@")[2]
@@ -58,6 +76,8 @@ def sender_problem(
     sender: str, author: str, registered: Mapping[str, str], *, require_registered: bool
 ) -> str | None:
     """Why ``author`` may not issue under ``sender``, or None when it may."""
+    if sender.count("@") > 1:
+        return f"the sender {sender!r} names more than one address; give one"
     owner = owner_of(sender, registered)
     if owner is not None and owner != author:
         return f"the sender {sender!r} is registered to {owner}; issue under your own senders"

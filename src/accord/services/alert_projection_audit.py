@@ -14,15 +14,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from accord.domain.alerts import cap_json
 from accord.domain.alerts.cap import MessageKey
+from accord.domain.alerts.facts import latest_expiry
 from accord.domain.alerts.threads import Referenced, thread_to_join
+from accord.domain.senders import Registration, in_force
 from accord.domain.sharing import Scope
 from accord.errors import AccordError
 from accord.ledger.audit import Finding
 from accord.services.alerts import is_projected
-from accord.services.ports import ProjectedAlert, UnitOfWork
+from accord.services.ports import ProjectedAlert, StoredRecord, UnitOfWork
 
 ALERT_RECORD_KIND = "cap.alert"
 
@@ -34,11 +37,13 @@ class _Replay:
     by_key: dict[MessageKey, list[Referenced]] = field(default_factory=dict)
     expected: dict[int, ProjectedAlert] = field(default_factory=dict)
 
-    registered: dict[str, str] = field(default_factory=dict)
+    registrations: dict[str, Registration] = field(default_factory=dict)
 
-    def add(self, position: int, record_id: str, author: str, scope: Scope, body: str) -> None:
+    def add(self, stored: StoredRecord, scope: Scope, body: str, received_at: datetime) -> None:
+        position, record_id, author = stored.position, stored.record_id, stored.author
         alert = cap_json.alert_from_json(json.loads(body))
-        if not is_projected(author, alert, self.by_key, self.registered):
+        registered = in_force(self.registrations, received_at)
+        if not is_projected(author, alert, self.by_key, registered):
             return
         referenced = sorted(
             (ref for key in alert.referenced_keys() for ref in self.by_key.get(key, ())),
@@ -47,9 +52,19 @@ class _Replay:
         joined = thread_to_join(author, alert.msg_type, referenced)
         thread, issuer = (position, author) if joined is None else (joined.thread_id, joined.issuer)
         self.by_key.setdefault(alert.key, []).append(
-            Referenced(position, record_id, thread, issuer, author, scope)
+            Referenced(position, record_id, thread, issuer, author, scope, alert.key)
         )
-        self.expected[position] = ProjectedAlert(position, record_id, author, scope, thread)
+        message = (
+            alert.msg_type,
+            alert.status,
+            alert.sender,
+            alert.identifier,
+            alert.sent_at,
+            latest_expiry(alert),
+        )
+        self.expected[position] = ProjectedAlert(
+            position, record_id, author, scope, thread, message
+        )
 
 
 def check_alert_projection(
@@ -57,26 +72,42 @@ def check_alert_projection(
 ) -> list[Finding]:
     """Every difference between the stored alert projection (and the records' scope
     columns) and what the signed alert records say."""
-    replay = _Replay(registered=uow.identity.senders())
+    replay = _Replay(registrations=uow.identity.senders())
     findings: list[Finding] = []
-    stored_scopes = uow.records.stored_scopes(ALERT_RECORD_KIND)
-    for stored, signed, _type, _original, body, _received in uow.records.of_kind(ALERT_RECORD_KIND):
+    for stored, signed, _type, _original, body, received_at in uow.records.of_kind(
+        ALERT_RECORD_KIND
+    ):
         if should_stop():
             break
-        column = stored_scopes.get(stored.position)
-        if column is not None and column != signed:
-            findings.append(_differs("RECORD_SCOPE", stored.record_id, "stored scope", column))
         try:
-            replay.add(stored.position, stored.record_id, stored.author, signed, body)
+            replay.add(stored, signed, body, received_at)
         except (AccordError, ValueError, KeyError, TypeError) as exc:
             findings.append(Finding("PROJECTION_UNREADABLE", f"record {stored.record_id}: {exc}"))
     projected = uow.alerts.projected()
     for position, expected in replay.expected.items():
         findings += _compare(expected, projected.pop(position, None))
     findings += [
-        Finding("PROJECTION_EXTRA", f"alert row {row.record_id} has no signed record")
+        Finding(
+            "PROJECTION_EXTRA",
+            f"alert row {row.record_id} is shown, but the signed records and the sender "
+            "registrations say it should not be",
+        )
         for row in projected.values()
     ]
+    return findings
+
+
+def check_record_scopes(
+    uow: UnitOfWork, should_stop: Callable[[], bool] = lambda: False
+) -> list[Finding]:
+    """Every record whose scope columns (which every read path filters on, the log's
+    entries included) differ from the scope its signed entry states, of any kind."""
+    findings = []
+    for count, (record_id, stored, signed) in enumerate(uow.records.scope_columns()):
+        if count % 1000 == 0 and should_stop():
+            break
+        if signed is not None and stored != signed:
+            findings.append(_differs("RECORD_SCOPE", record_id, "stored scope", stored))
     return findings
 
 
@@ -91,6 +122,14 @@ def _compare(expected: ProjectedAlert, held: ProjectedAlert | None) -> list[Find
         found.append(
             _differs("PROJECTION_SCOPE", expected.record_id, "projected scope", held.scope)
         )
+    if held.message != expected.message:
+        found.append(
+            Finding(
+                "PROJECTION_MESSAGE",
+                f"{where}: its projected msgType, status, key or expiry "
+                f"{_shown(held.message)} is not the signed {_shown(expected.message)}",
+            )
+        )
     if held.thread_id != expected.thread_id:
         found.append(
             Finding(
@@ -100,6 +139,10 @@ def _compare(expected: ProjectedAlert, held: ProjectedAlert | None) -> list[Find
             )
         )
     return found
+
+
+def _shown(message: tuple[object, ...]) -> str:
+    return "(" + ", ".join(str(part) for part in message) + ")"
 
 
 def _differs(code: str, record_id: str, what: str, scope: Scope) -> Finding:

@@ -15,10 +15,16 @@ from typing import Any, Protocol
 from accord.domain.alerts import cap_json
 from accord.domain.alerts.cap import Alert, MessageKey
 from accord.domain.alerts.facts import facts_of
-from accord.domain.alerts.threads import Referenced, foreign_threads, state_at, thread_to_join
+from accord.domain.alerts.threads import (
+    Referenced,
+    foreign_threads,
+    readable_by_author,
+    state_at,
+    thread_to_join,
+)
 from accord.domain.identity import ISSUING_ROLES
-from accord.domain.senders import sender_problem
-from accord.domain.sharing import Reader, Scope, scope_for_alert
+from accord.domain.senders import in_force, sender_problem
+from accord.domain.sharing import Reader, Scope, Tlp, scope_for_alert
 from accord.errors import (
     AccordError,
     ConflictError,
@@ -173,7 +179,7 @@ class AlertService:
         results: list[Receipt | AccordError | _Accepted] = []
         with self._uow() as uow:
             known = uow.identity.participant_codes()
-            registered = uow.identity.senders()
+            registered = in_force(uow.identity.senders(), self._clock.now())
             pending: dict[MessageKey, _Accepted] = {}
             for item, level, members in zip(items, tlp, audience, strict=True):
                 try:
@@ -219,7 +225,7 @@ class AlertService:
     ) -> Receipt | _Accepted:
         """Check one message against what is held (and pending), and draft it if it is new."""
         alert = item.alert
-        _may_follow(uow, author, alert, pending)
+        _may_follow(uow, author, alert, scope)
         mapping = cap_json.alert_to_json(alert)
         canonical = canonical_json(mapping)
         content = _content_digest(mapping) if "signature" in mapping else sha256_hex(canonical)
@@ -234,15 +240,15 @@ class AlertService:
         if earlier is not None:
             return earlier.duplicate()
         if existing is not None:
-            stored = existing[0]
-            return Receipt(
+            stored, _content, held_scope = existing
+            return Receipt(  # the scope it holds: a repeat cannot change it
                 stored.record_id,
                 stored.position,
                 stored.author,
                 stored.seq,
                 stored.log_index,
                 True,
-                scope,
+                held_scope,
                 (),
             )
         draft = self._writer.draft(
@@ -294,13 +300,14 @@ class AlertService:
             mapping = json.loads(row.body)
             decoded.append((position, row, scope, mapping, cap_json.alert_from_json(mapping)))
         held = uow.alerts.held_keys([(row.author, alert.key) for _, row, *_, alert in decoded])
-        registered = uow.identity.senders()
+        registrations = uow.identity.senders()
         refused: list[tuple[str, str]] = []
         for position, row, scope, mapping, alert in decoded:
             if any(ref.author == row.author for ref in threads.get(alert.key, ())):
                 continue
             if (row.author, alert.key) in held:
                 continue
+            registered = in_force(registrations, row.received_at)
             why = sender_problem(alert.sender, row.author, registered, require_registered=False)
             if why is not None:
                 refused.append((row.record_id, why))
@@ -335,15 +342,17 @@ class AlertService:
     def rebuild(self, check_signature: Callable[[bytes], tuple[str, str]]) -> int:
         """Drop the alert projections and recompute them from the records, in log order."""
         with self._uow() as uow:
+            uow.records.restore_signed_scopes()
             uow.alerts.clear()
             count = 0
             threads: _BatchThreads = {}
-            registered = uow.identity.senders()
+            registrations = uow.identity.senders()
             for stored, scope, content_type, original, body, received_at in uow.records.of_kind(
                 ALERT_RECORD_KIND
             ):
                 mapping = json.loads(body)
                 alert = cap_json.alert_from_json(mapping)
+                registered = in_force(registrations, received_at)
                 if not is_projected(stored.author, alert, threads, registered):
                     continue
                 signature = (
@@ -470,16 +479,16 @@ def _thread(
         (record.position, author) if joined is None else (joined.thread_id, joined.issuer)
     )
     threads.setdefault(alert.key, []).append(
-        Referenced(record.position, record.record_id, thread, issuer, author, scope)
+        Referenced(record.position, record.record_id, thread, issuer, author, scope, alert.key)
     )
     return thread
 
 
-def _may_follow(
-    uow: UnitOfWork, author: str, alert: Alert, pending: dict[MessageKey, _Accepted]
-) -> None:
-    """Refuse an Update or Cancel of a thread another participant issued, when the
-    author may read it (one it may not read answers as one that does not exist)."""
+def _may_follow(uow: UnitOfWork, author: str, alert: Alert, scope: Scope) -> None:
+    """Refuse an Update or Cancel of a thread another participant issued, and a reply
+    (Ack, Error) looser than what it answers, which would publish the reference: both only
+    for messages the author may read (one it may not read answers as one that does not
+    exist)."""
     referenced = uow.alerts.referenced(alert.referenced_keys())
     issuers = foreign_threads(author, alert.msg_type, referenced)
     if issuers:
@@ -487,6 +496,23 @@ def _may_follow(
             f"only {', '.join(issuers)} may {alert.msg_type.lower()} the alert it issued; "
             "other participants answer it with Ack or Error",
             [Problem("/references", "NOT_THE_ISSUER", "references another participant's alert")],
+        )
+    if alert.msg_type not in ("Ack", "Error"):
+        return
+    strictest = max(
+        (held.scope.tlp.rank for held in readable_by_author(author, referenced)), default=0
+    )
+    if scope.tlp.rank < strictest:
+        level = next(t for t in Tlp if t.rank == strictest).value
+        raise InvalidInputError(
+            "a reply is looser than what it answers",
+            [
+                Problem(
+                    "/tlp",
+                    "LOOSER_THAN_REFERENCED",
+                    f"it answers a TLP:{level} message; send it as TLP:{level} or stricter",
+                )
+            ],
         )
 
 

@@ -330,8 +330,11 @@ class ComplianceService:
         for record in page:
             self._cursor = record.position
 
-            def alert_id(key: Any, author: str = record.author) -> str | None:
-                readable = readable_by_author(author, uow.alerts.referenced([key]))
+            def alert_id(
+                key: Any, author: str = record.author, before: int = record.position
+            ) -> str | None:
+                held = uow.alerts.referenced([key])
+                readable = [r for r in readable_by_author(author, held) if r.position < before]
                 return readable[0].record_id if readable else None
 
             for fact in facts_of(record, alert_id):

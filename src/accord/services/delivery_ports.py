@@ -161,6 +161,9 @@ class ResponseRow:
     decision: str | None
     detail: dict[str, Any]
     at: datetime
+    # The response record's own scope, as read back (a CAP Ack may be stricter than the
+    # alert it answers); None on rows being written.
+    scope: Scope | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -337,6 +337,16 @@ class FederationService:
                     now,
                 )
             rows = [r for r in rows if r.author in known]
+            foreign = sorted({r.author for r in rows} - {row.participant})
+            for author in foreign:
+                uow.peers.add_incident(
+                    row.id,
+                    "FOREIGN_AUTHOR",
+                    f"records signed as {author} were skipped: this peer sends {row.participant}'s",
+                    [],
+                    now,
+                )
+            rows = [r for r in rows if r.author == row.participant]
             taken = uow.peers.taken_sequences(rows)
             for author, seq in sorted(taken):
                 uow.peers.add_incident(

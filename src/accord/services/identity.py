@@ -60,7 +60,7 @@ class IdentityService:
     def list_senders(self) -> list[dict[str, str]]:
         with self._uow(readonly=True) as uow:
             held = uow.identity.senders()
-        return [{"sender": s, "participant": p} for s, p in sorted(held.items())]
+        return [{"sender": s, "participant": r.participant} for s, r in sorted(held.items())]
 
     def add_agency(
         self, participant: str, name: str, sector: str, jurisdiction: object

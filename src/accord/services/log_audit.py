@@ -29,7 +29,10 @@ from accord.domain.sharing import Reader
 from accord.errors import AccordError, NotFoundError
 from accord.ledger import audit as checks
 from accord.ledger import notes
-from accord.services.alert_projection_audit import check_alert_projection
+from accord.services.alert_projection_audit import (
+    check_alert_projection,
+    check_record_scopes,
+)
 from accord.services.log import MAX_PAGE, LogService
 from accord.services.ports import Clock, LogAudit, UnitOfWork, UnitOfWorkFactory
 
@@ -59,7 +62,10 @@ class LogAuditService:
         clock: Clock,
         log: LogService,
         witnesses: tuple[str, ...] = (),
-        projection_checks: Sequence[ProjectionCheck] = (check_alert_projection,),
+        projection_checks: Sequence[ProjectionCheck] = (
+            check_record_scopes,
+            check_alert_projection,
+        ),
     ) -> None:
         self._projection_checks = tuple(projection_checks)
         self._uow = uow

@@ -19,7 +19,7 @@ from accord.domain.alerts.threads import readable_by_author
 from accord.domain.identity import Role
 from accord.domain.routing.deadlines import stale_since
 from accord.domain.routing.matching import routed_alert
-from accord.domain.sharing import Reader
+from accord.domain.sharing import Reader, may_read
 from accord.errors import InvalidInputError, NotFoundError, PermissionDeniedError, Problem
 from accord.services.alerts import ALERT_RECORD_KIND
 from accord.services.delivery_ports import DeliveryRow, ResponseRow
@@ -68,6 +68,8 @@ class ResponseService:
         count = 0
         held = uow.alerts.referenced(item.alert.referenced_keys())
         for target in readable_by_author(item.author, held):
+            if target.position >= item.position or not _tells_issuer(item, target.issuer):
+                continue  # not yet held when acked (a rebuild), or hidden from its issuer
             uow.responses.add(
                 ResponseRow(
                     position=item.position,
@@ -179,7 +181,12 @@ class ResponseService:
                 }
                 for r in recipients
             ],
-            "responses": [_response_json(r) for r in responses],
+            # Each response is a record of its own: a reader sees only those they may read.
+            "responses": [
+                _response_json(r)
+                for r in responses
+                if r.scope is not None and may_read(account.reader, r.scope, r.participant)
+            ],
         }
 
     def deliveries(self, account: Account, record_id: str) -> list[dict[str, Any]]:
@@ -249,6 +256,12 @@ def _readable(uow: UnitOfWork, account: Account, record_id: str) -> AlertRow:
     if row is None:
         raise NotFoundError(f"no alert {record_id} that you may read")
     return row
+
+
+def _tells_issuer(ack: Routable, issuer: str) -> bool:
+    """Whether the issuer of what an Ack answers may read the Ack: one it may not read
+    acknowledges nothing to it, and must not mark it on the board others read."""
+    return may_read(Reader(Role.FOCAL_POINT, issuer), ack.scope, ack.author)
 
 
 def _require(account: Account, roles: frozenset[Role], action: str) -> None:

@@ -100,3 +100,24 @@ def test_senders_are_registered_by_admins_only(server: LiveServer, region: Regio
     bad = httpx.post(url, json={"sender": "two words,x"}, headers=admin)
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["code"] == "INVALID_SENDER"
+
+
+def test_a_sender_naming_two_addresses_or_a_trailing_dot_does_not_slip_past(
+    node: Node, server: LiveServer, region: Region
+) -> None:
+    node.identity.add_sender("EE", "ee.example")
+    for sender in ("warnings@ee.example@lt.example", "warnings@EE.EXAMPLE."):
+        response = _post(server, region.tokens["LT:focal-point"], alert_xml("X", sender=sender))
+        assert response.status_code == 403, (sender, response.text)
+
+
+def test_a_registration_never_hides_what_another_issued_before_it(
+    node: Node, server: LiveServer, region: Region
+) -> None:
+    earlier = _post(server, region.tokens["EE:focal-point"], alert_xml("BEFORE", sender="w@x.ee"))
+    assert earlier.status_code == 201
+    node.identity.add_sender("LT", "x.ee")  # registered later, to someone else
+    node.alerts.rebuild(lambda _original: ("unsigned", ""))
+    listed = httpx.get(f"{server.url}/api/v1/alerts").json()["items"]
+    assert [item["alert"]["identifier"] for item in listed] == ["BEFORE"]
+    assert node.log_audit.run().is_clean

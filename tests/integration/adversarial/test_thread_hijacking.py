@@ -186,3 +186,104 @@ def test_the_live_stream_tells_each_reader_the_thread_they_may_see(
         ee.close()
     assert seen_by_public["thread"]["state"] == "active"
     assert [event["thread"]["state"] for event in seen_by_ee] == ["active", "cancelled"]
+
+
+def _with_note(document: bytes, note: str) -> bytes:
+    return document.replace(b"<references>", f"<note>{note}</note><references>".encode(), 1)
+
+
+def test_an_acks_note_reaches_only_who_may_read_the_ack(server: LiveServer, region: Region) -> None:
+    target = _issue(server, region, "EE-BOARD")
+    ack = _with_note(
+        alert_xml(
+            "LV-ACK", sender="desk@lv.example", sent=BASE_TIME + timedelta(minutes=1),
+            msg_type="Ack", scope="Restricted", references=_reference("EE-BOARD"),
+        ),
+        "LV only: unit 7 moves to the border",
+    )  # fmt: skip
+    posted = _post(server, region.tokens["LV:focal-point"], ack, tlp="RED", audience="EE")
+    assert posted.status_code == 201, posted.text
+
+    def board(token: str) -> str:
+        response = httpx.get(
+            f"{server.url}/api/v1/alerts/{target}/responses",
+            headers={"Authorization": f"Bearer {region.tokens[token]}"},
+        )
+        assert response.status_code == 200, response.text
+        return response.text
+
+    assert "unit 7" in board("EE:focal-point")
+    assert "unit 7" not in board("LT:focal-point")
+    assert "unit 7" not in board("EE:observer")
+
+
+def test_an_ack_hidden_from_the_issuer_acknowledges_nothing(
+    server: LiveServer, region: Region
+) -> None:
+    target = _issue(server, region, "EE-UNTOLD")
+    ack = alert_xml(
+        "LV-SECRET-ACK", sender="desk@lv.example", sent=BASE_TIME + timedelta(minutes=1),
+        msg_type="Ack", scope="Restricted", references=_reference("EE-UNTOLD"),
+    )  # fmt: skip
+    assert _post(server, region.tokens["LV:focal-point"], ack, tlp="RED").status_code == 201
+    board = httpx.get(
+        f"{server.url}/api/v1/alerts/{target}/responses",
+        headers={"Authorization": f"Bearer {region.tokens['LV:focal-point']}"},
+    ).json()
+    assert board["responses"] == []
+
+
+def test_a_reply_looser_than_what_it_answers_is_refused(server: LiveServer, region: Region) -> None:
+    _issue(server, region, "EE-AMBER", tlp="AMBER")
+    ack = _follow_up("LT-LOOSE-ACK", "Ack", _reference("EE-AMBER"))
+    response = _post(server, region.tokens["LT:focal-point"], ack)  # CLEAR by default
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["code"] == "LOOSER_THAN_REFERENCED"
+    strict = _follow_up("LT-STRICT-ACK", "Ack", _reference("EE-AMBER"), scope="Restricted")
+    assert _post(server, region.tokens["LT:focal-point"], strict, tlp="AMBER").status_code == 201
+
+
+def test_a_copied_key_does_not_stop_the_issuers_own_cancel(
+    server: LiveServer, region: Region
+) -> None:
+    target = _issue(server, region, "EE-COPIED")
+    copy = alert_xml("EE-COPIED", sender=EE_SENDER)  # LT copies EE's exact key
+    assert _post(server, region.tokens["LT:focal-point"], copy).status_code == 201
+    cancel = alert_xml(
+        "EE-COPIED-CANCEL", sender=EE_SENDER, sent=BASE_TIME + timedelta(minutes=1),
+        msg_type="Cancel", references=_reference("EE-COPIED"),
+    )  # fmt: skip
+    response = _post(server, region.tokens["EE:focal-point"], cancel)
+    assert response.status_code == 201, response.text
+    assert _thread(server, None, target)["state"] == "cancelled"
+
+
+def test_a_new_alert_citing_another_participants_starts_its_own_thread(
+    server: LiveServer, region: Region
+) -> None:
+    theirs = alert_xml("LT-ORIGIN", sender="desk@lt.example")
+    assert _post(server, region.tokens["LT:focal-point"], theirs).status_code == 201
+    mine = alert_xml(
+        "EE-CITES", sender=EE_SENDER, sent=BASE_TIME + timedelta(minutes=1),
+        references=f"desk@lt.example,LT-ORIGIN,{BASE_TIME.isoformat()}",
+    )  # fmt: skip
+    posted = _post(server, region.tokens["EE:focal-point"], mine)
+    assert posted.status_code == 201, posted.text
+    cited = (BASE_TIME + timedelta(minutes=1)).isoformat()
+    cancel = alert_xml(
+        "EE-CITES-CANCEL", sender=EE_SENDER, sent=BASE_TIME + timedelta(minutes=2),
+        msg_type="Cancel", references=f"{EE_SENDER},EE-CITES,{cited}",
+    )  # fmt: skip
+    assert _post(server, region.tokens["EE:focal-point"], cancel).status_code == 201
+    assert _thread(server, None, posted.json()["record_id"])["state"] == "cancelled"
+
+
+def test_a_repeat_under_a_stricter_scope_reports_the_scope_held(
+    server: LiveServer, region: Region
+) -> None:
+    document = alert_xml("EE-REPEAT", sender=EE_SENDER, scope="Restricted")
+    token = region.tokens["EE:focal-point"]
+    assert _post(server, token, document, tlp="GREEN").status_code == 201
+    again = _post(server, token, document, tlp="RED")
+    assert again.status_code == 200
+    assert again.json()["scope"]["tlp"] == "GREEN"

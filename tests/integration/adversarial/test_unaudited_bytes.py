@@ -5,6 +5,7 @@ is named by the self-audit and repaired by a rebuild (issue 14, class 3)."""
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import text
@@ -121,5 +122,37 @@ def test_an_author_or_thread_changed_in_the_projection_is_named(
     codes = _codes(node)
     assert "PROJECTION_AUTHOR" in codes
     assert "PROJECTION_THREAD" in codes
+    node.alerts.rebuild(lambda _original: ("unsigned", ""))
+    assert node.log_audit.run().is_clean
+
+
+def test_a_message_type_status_or_expiry_changed_in_the_projection_is_named(
+    node: Node, server: LiveServer, region: Region
+) -> None:
+    first = _issue(server, region, "TYPE")
+    second = _issue(server, region, "STATUS")
+    _tamper(node, "UPDATE alerts SET msg_type = 'Cancel' WHERE record_id = :r", r=first)
+    _tamper(
+        node,
+        "UPDATE alerts SET status = 'Exercise', expires_at = :t WHERE record_id = :r",
+        t=datetime(2000, 1, 1, tzinfo=UTC),
+        r=second,
+    )
+    codes = _codes(node)
+    assert codes.count("PROJECTION_MESSAGE") == 2
+    node.alerts.rebuild(lambda _original: ("unsigned", ""))
+    assert node.log_audit.run().is_clean
+
+
+def test_a_scope_column_of_any_record_kind_is_checked(
+    node: Node, server: LiveServer, region: Region
+) -> None:
+    _issue(server, region, "ANY-KIND")
+    _tamper(
+        node,
+        "UPDATE records SET tlp = 'CLEAR' WHERE kind = 'key.registration' AND tlp <> 'CLEAR'",
+    )
+    _tamper(node, "UPDATE records SET tlp = 'RED' WHERE kind = 'key.registration'")
+    assert "RECORD_SCOPE" in _codes(node)
     node.alerts.rebuild(lambda _original: ("unsigned", ""))
     assert node.log_audit.run().is_clean

@@ -65,6 +65,8 @@ _FIND_BY_KEY = (
         records.c.author_seq,
         records.c.log_index,
         alerts.c.content_digest,
+        alerts.c.tlp,
+        alerts.c.audience_codes,
     )
     .join(records, records.c.position == alerts.c.position)
     .where(
@@ -115,7 +117,7 @@ class SqlAlertRepository:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
-    def find_by_key(self, author: str, key: MessageKey) -> tuple[StoredRecord, str] | None:
+    def find_by_key(self, author: str, key: MessageKey) -> tuple[StoredRecord, str, Scope] | None:
         """The message ``author`` holds under ``key``: keys are each author's own, so
         nobody can occupy another participant's, nor learn from a conflict that it exists."""
         row = self._db.execute(
@@ -129,7 +131,8 @@ class SqlAlertRepository:
         ).first()
         if row is None:
             return None
-        return StoredRecord(row[0], row[1], row[2], row[3], row[4]), row[5]
+        scope = Scope(Tlp(row[6]), _codes(row[7]))
+        return StoredRecord(row[0], row[1], row[2], row[3], row[4]), row[5], scope
 
     def held_keys(self, keys: Sequence[tuple[str, MessageKey]]) -> set[tuple[str, MessageKey]]:
         """Which of these (author, message key) pairs are held: one query a batch."""
@@ -157,7 +160,15 @@ class SqlAlertRepository:
             for name, value in zip("nis", (key.sender, key.identifier, key.sent_at), strict=True)
         }
         return [
-            Referenced(row[0], row[1], row[2], row[3], row[4], Scope(Tlp(row[5]), _codes(row[6])))
+            Referenced(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                Scope(Tlp(row[5]), _codes(row[6])),
+                MessageKey(row[7], row[8], utc(row[9])),
+            )
             for row in self._db.execute(_referenced(len(keys)), params)
         ]
 
@@ -275,11 +286,22 @@ class SqlAlertRepository:
                 alerts.c.tlp,
                 alerts.c.audience_codes,
                 alerts.c.thread_id,
+                alerts.c.msg_type,
+                alerts.c.status,
+                alerts.c.sender,
+                alerts.c.identifier,
+                alerts.c.sent_at,
+                alerts.c.expires_at,
             )
         )
         return {
             row[0]: ProjectedAlert(
-                row[0], row[1], row[2], Scope(Tlp(row[3]), _codes(row[4])), row[5]
+                row[0],
+                row[1],
+                row[2],
+                Scope(Tlp(row[3]), _codes(row[4])),
+                row[5],
+                (row[6], row[7], row[8], row[9], utc(row[10]), _utc_or_none(row[11])),
             )
             for row in rows
         }
@@ -354,11 +376,18 @@ def _referenced(count: int) -> Select[Any]:
             alerts.c.author_code,
             alerts.c.tlp,
             alerts.c.audience_codes,
+            alerts.c.sender,
+            alerts.c.identifier,
+            alerts.c.sent_at,
         )
         .join(_ROOTS, _ROOTS.c.position == alerts.c.thread_id)
         .where(or_(*conditions))
         .order_by(alerts.c.position)
     )
+
+
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    return utc(value) if value is not None else None
 
 
 def _codes(stored: str) -> frozenset[str]:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
+from accord.adapters.sql.alerts import utc
 from accord.adapters.sql.tables import (
     agencies,
     api_tokens,
@@ -16,6 +17,7 @@ from accord.adapters.sql.tables import (
     users,
 )
 from accord.domain.identity import NewAgency, NewParticipant, NewUser, Role
+from accord.domain.senders import Registration
 from accord.errors import ConflictError, InvalidInputError, NotFoundError, Problem
 from accord.services.ports import Account
 
@@ -56,14 +58,16 @@ class SqlIdentityRepository:
         )
         return int(deleted.rowcount)
 
-    def senders(self) -> dict[str, str]:
-        """Every registered sender, with the participant that registered it."""
+    def senders(self) -> dict[str, Registration]:
+        """Every registered sender, with the participant that registered it and when."""
         rows = self._db.execute(
-            select(participant_senders.c.sender, participants.c.code).join(
-                participants, participants.c.id == participant_senders.c.participant_id
-            )
+            select(
+                participant_senders.c.sender,
+                participants.c.code,
+                participant_senders.c.created_at,
+            ).join(participants, participants.c.id == participant_senders.c.participant_id)
         )
-        return {row[0]: row[1] for row in rows}
+        return {row[0]: Registration(row[1], utc(row[2])) for row in rows}
 
     def add_agency(self, agency: NewAgency, now: datetime) -> dict[str, Any]:
         participant_id = self._participant_id(agency.participant)

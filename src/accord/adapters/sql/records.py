@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 
 from accord.adapters.sql.alerts import utc
+from accord.adapters.sql.append_only import allow_changes, forbid_changes
 from accord.adapters.sql.tables import participants, records
 from accord.domain.sharing import Scope, Tlp
 from accord.errors import NotFoundError, VerificationError
@@ -112,9 +113,36 @@ class SqlRecordRepository:
             for row in rows
         ]
 
-    def stored_scopes(self, kind: str) -> dict[int, Scope]:
-        """The scope columns of every record of ``kind`` (which read paths filter on)."""
-        return _stored_scopes(self._db, kind)
+    def scope_columns(self) -> Iterator[tuple[str, Scope, Scope | None]]:
+        """Every record's stored scope columns (which read paths filter on) beside the
+        scope its signed entry states (None when the entry does not open)."""
+        rows = self._db.execute(
+            select(records.c.record_id, records.c.tlp, records.c.audience, records.c.entry)
+        ).yield_per(1000)
+        for row in rows:
+            stored = Scope(Tlp(row[1]), frozenset(row[2] or ()))
+            yield row[0], stored, _signed_scope(row[3])
+
+    def restore_signed_scopes(self) -> int:
+        """Put back the scope columns of records whose signed entry states another scope
+        (what the self-audit names ``RECORD_SCOPE``): the only change to ``records`` after
+        it is written, made with the append-only triggers lifted inside this transaction."""
+        wrong = [
+            (record_id, signed)
+            for record_id, stored, signed in self.scope_columns()
+            if signed is not None and stored != signed
+        ]
+        if not wrong:
+            return 0
+        allow_changes(self._db)
+        for record_id, signed in wrong:
+            self._db.execute(
+                update(records)
+                .where(records.c.record_id == record_id)
+                .values(tlp=signed.tlp.value, audience=sorted(signed.audience))
+            )
+        forbid_changes(self._db, create_function=False)
+        return len(wrong)
 
     def of_kind(self, kind: str) -> Iterator[tuple[StoredRecord, Scope, str, bytes, str, datetime]]:
         """Every record of ``kind`` in log order, with what projections are built from."""
@@ -141,13 +169,6 @@ class SqlRecordRepository:
             stored = StoredRecord(row[0], row[1], row[2], row[3], row[4])
             scope = _signed_scope(row[11]) or Scope(Tlp(row[5]), frozenset(row[6] or ()))
             yield stored, scope, row[7], bytes(row[8]), row[9], utc(row[10])
-
-
-def _stored_scopes(db: Connection, kind: str) -> dict[int, Scope]:
-    rows = db.execute(
-        select(records.c.position, records.c.tlp, records.c.audience).where(records.c.kind == kind)
-    )
-    return {row[0]: Scope(Tlp(row[1]), frozenset(row[2] or ())) for row in rows}
 
 
 def _signed_scope(entry: bytes | None) -> Scope | None:

@@ -6,6 +6,7 @@ from sqlalchemy import Connection, delete, select
 
 from accord.adapters.sql.alerts import utc
 from accord.adapters.sql.tables import records, responses
+from accord.domain.sharing import Scope, Tlp
 from accord.services.delivery_ports import ResponseRow
 
 
@@ -29,7 +30,7 @@ class SqlResponseRepository:
 
     def of_alert(self, alert_position: int) -> list[ResponseRow]:
         rows = self._db.execute(
-            select(responses, records.c.record_id)
+            select(responses, records.c.record_id, records.c.tlp, records.c.audience)
             .join(records, records.c.position == responses.c.position)
             .where(responses.c.alert_position == alert_position)
             .order_by(responses.c.position)
@@ -45,6 +46,7 @@ class SqlResponseRepository:
                 decision=row.decision,
                 detail=dict(row.detail),
                 at=utc(row.at),
+                scope=Scope(Tlp(row.tlp), frozenset(row.audience or ())),
             )
             for row in rows
         ]

@@ -61,14 +61,14 @@ def facts_of(alert: Alert) -> AlertFacts:
     )
     return AlertFacts(
         sent_at=alert.sent_at,
-        expires_at=_latest_expiry(alert),
+        expires_at=latest_expiry(alert),
         infos=infos,
         area=area,
         bbox=bbox_of(area) if area is not None else None,
     )
 
 
-def _latest_expiry(alert: Alert) -> datetime | None:
+def latest_expiry(alert: Alert) -> datetime | None:
     """The message is in effect until its last info block expires; None if any never does."""
     expiries = []
     for info in alert.infos:

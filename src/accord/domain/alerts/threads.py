@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from accord.domain.alerts.cap import MessageKey
 from accord.domain.identity import Role
 from accord.domain.sharing import Reader, Scope, may_read
 
@@ -60,6 +61,7 @@ class Referenced:
     issuer: str  # the participant that issued the thread's first message
     author: str
     scope: Scope
+    key: MessageKey
 
 
 def thread_to_join(
@@ -74,7 +76,9 @@ def thread_to_join(
     ``Ack`` and ``Error``, and another participant's Cancel must never end a thread. The
     same rule projects local writes, replicated records and a rebuild.
     """
-    for held in referenced:
+    if msg_type == "Alert":
+        return None  # a new alert starts its own thread, whatever it cites
+    for held in own_first(author, referenced):
         if not may_read(Reader(Role.FOCAL_POINT, author), held.scope, held.author):
             continue
         if msg_type in ISSUER_TYPES and held.issuer != author:
@@ -99,10 +103,18 @@ def foreign_threads(author: str, msg_type: str, referenced: Sequence[Referenced]
     return sorted(
         {
             held.issuer
-            for held in referenced
+            for held in own_first(author, referenced)
             if held.issuer != author and may_read(reader, held.scope, held.author)
         }
     )
+
+
+def own_first(author: str, referenced: Sequence[Referenced]) -> list[Referenced]:
+    """The messages a reference names, taking the author's own where it holds one under
+    the key: keys are each author's, so another's copy of the key must not stand in the
+    way of its issuer's Update or Cancel."""
+    own = {held.key for held in referenced if held.author == author}
+    return [held for held in referenced if held.key not in own or held.author == author]
 
 
 @dataclass(frozen=True, slots=True)
