@@ -177,12 +177,10 @@ def _fuzz(operation: Any, caller: _Caller, failures: list[str]) -> None:
     is_stream = operation.path == STREAM
     bodies = _bodies(operation.method.upper(), operation.path, caller.sink)
 
+    count = EXAMPLES if bodies is None else BODY_EXAMPLES
+
     @examples(
-        max_examples=STREAM_EXAMPLES
-        if is_stream
-        else EXAMPLES
-        if bodies is None
-        else BODY_EXAMPLES,
+        max_examples=STREAM_EXAMPLES if is_stream else count,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
