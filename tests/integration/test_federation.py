@@ -595,15 +595,7 @@ def test_a_replicated_cancel_of_another_participants_alert_ends_no_thread(
     # A permissive (older or dishonest) LV node signs LV's Cancel of EE's alert; EE's node
     # replicates it but the thread stays EE's to end.
     lv, ee = sites
-    _peer(lv, ee, "EE")
-    from_lv = _peer(ee, lv, "LV")
-    sent = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-    posted = httpx.post(
-        f"{ee.server.url}/api/v1/alerts",
-        content=alert_xml("EE-STORM", sender="met@ee.example", sent=sent),
-        headers={**XML, "Authorization": f"Bearer {ee.focal}"},
-    )
-    assert posted.status_code == 201, posted.text
+    from_lv, sent, record_id = _ee_storm_with_peers(lv, ee)
     cancel = alert_xml(
         "LV-CANCEL",
         sender="desk@lv.example",
@@ -615,7 +607,6 @@ def test_a_replicated_cancel_of_another_participants_alert_ends_no_thread(
 
     assert _pull(ee, from_lv)["error"] == ""
 
-    record_id = posted.json()["record_id"]
     thread = httpx.get(f"{ee.server.url}/api/v1/alerts/{record_id}").json()["thread"]
     assert thread["state"] == "active"
     assert ee.node.log_audit.run().is_clean
@@ -627,15 +618,7 @@ def test_a_peer_signing_as_another_participant_is_refused_and_reported(
     # A hostile LV node makes up a key for EE and signs a Cancel of EE's alert as EE: EE's
     # node takes only LV's records from LV's node, so the forgery ends nothing.
     lv, ee = sites
-    _peer(lv, ee, "EE")
-    from_lv = _peer(ee, lv, "LV")
-    sent = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-    posted = httpx.post(
-        f"{ee.server.url}/api/v1/alerts",
-        content=alert_xml("EE-STORM", sender="met@ee.example", sent=sent),
-        headers={**XML, "Authorization": f"Bearer {ee.focal}"},
-    )
-    assert posted.status_code == 201, posted.text
+    from_lv, sent, record_id = _ee_storm_with_peers(lv, ee)
     with lv.node.engine.begin() as connection:
         connection.execute(text("UPDATE participants SET record_seq = 100000 WHERE code = 'EE'"))
     with lv.node.alerts._uow() as uow:
@@ -651,7 +634,6 @@ def test_a_peer_signing_as_another_participant_is_refused_and_reported(
 
     assert _pull(ee, from_lv)["error"] == ""
 
-    record_id = posted.json()["record_id"]
     thread = httpx.get(f"{ee.server.url}/api/v1/alerts/{record_id}").json()["thread"]
     assert thread["state"] == "active"
     incidents = httpx.get(
@@ -659,3 +641,18 @@ def test_a_peer_signing_as_another_participant_is_refused_and_reported(
     ).json()
     assert "FOREIGN_AUTHOR" in [i["code"] for i in incidents]
     assert ee.node.log_audit.run().is_clean
+
+
+def _ee_storm_with_peers(lv: Site, ee: Site) -> tuple[int, datetime, str]:
+    """LV and EE peered both ways, and EE's storm alert on EE's node: (EE's peer id for
+    LV, the alert's sent time, its record id)."""
+    _peer(lv, ee, "EE")
+    from_lv = _peer(ee, lv, "LV")
+    sent = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    posted = httpx.post(
+        f"{ee.server.url}/api/v1/alerts",
+        content=alert_xml("EE-STORM", sender="met@ee.example", sent=sent),
+        headers={**XML, "Authorization": f"Bearer {ee.focal}"},
+    )
+    assert posted.status_code == 201, posted.text
+    return from_lv, sent, str(posted.json()["record_id"])
