@@ -19,7 +19,7 @@ from accord.domain.alerts.threads import readable_by_author
 from accord.domain.identity import Role
 from accord.domain.routing.deadlines import stale_since
 from accord.domain.routing.matching import routed_alert
-from accord.domain.sharing import Reader, may_read
+from accord.domain.sharing import Reader, Scope, may_read
 from accord.errors import InvalidInputError, NotFoundError, PermissionDeniedError, Problem
 from accord.services.alerts import ALERT_RECORD_KIND
 from accord.services.delivery_ports import DeliveryRow, ResponseRow
@@ -182,11 +182,7 @@ class ResponseService:
                 for r in recipients
             ],
             # Each response is a record of its own: a reader sees only those they may read.
-            "responses": [
-                _response_json(r)
-                for r in responses
-                if r.scope is not None and may_read(account.reader, r.scope, r.participant)
-            ],
+            "responses": [_response_json(r) for r in responses if _shown(account, row, r)],
         }
 
     def deliveries(self, account: Account, record_id: str) -> list[dict[str, Any]]:
@@ -219,7 +215,7 @@ class ResponseService:
             draft = self._writer.draft(
                 kind=RESPONSE_RECORD_KIND,
                 author=participant,
-                scope=row.scope,
+                scope=_answering(row),
                 body={
                     "alert": record_id,
                     "kind": kind,
@@ -256,6 +252,26 @@ def _readable(uow: UnitOfWork, account: Account, record_id: str) -> AlertRow:
     if row is None:
         raise NotFoundError(f"no alert {record_id} that you may read")
     return row
+
+
+def _answering(alert: AlertRow) -> Scope:
+    """A response's scope: the alert's, with the alert's issuer among those named, so the
+    issuer's desks (and node) read what was answered to them."""
+    scope = alert.scope
+    return Scope(scope.tlp, scope.audience | {alert.author}) if scope.audience else scope
+
+
+def _shown(account: Account, alert: AlertRow, response: ResponseRow) -> bool:
+    """Whether a reader of the board sees a response: one they may read as a record, or
+    one shared exactly as the alert is (as responses were before they named the issuer)
+    when they may read the alert."""
+    if response.scope is None:
+        return False
+    if may_read(account.reader, response.scope, response.participant):
+        return True
+    made_here = response.detail.get("via") != "cap-ack"  # a CAP Ack's scope is its sender's
+    same = response.scope == alert.scope
+    return made_here and same and may_read(account.reader, alert.scope, alert.author)
 
 
 def _tells_issuer(ack: Routable, issuer: str) -> bool:

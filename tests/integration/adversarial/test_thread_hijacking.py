@@ -287,3 +287,28 @@ def test_a_repeat_under_a_stricter_scope_reports_the_scope_held(
     again = _post(server, token, document, tlp="RED")
     assert again.status_code == 200
     assert again.json()["scope"]["tlp"] == "GREEN"
+
+
+def test_an_acknowledgement_names_the_issuer_so_its_desks_see_it_and_outsiders_do_not(
+    server: LiveServer, region: Region
+) -> None:
+    target = _issue(server, region, "EE-TO-LV", tlp="AMBER", audience="LV")
+    acked = httpx.post(
+        f"{server.url}/api/v1/alerts/{target}/ack",
+        json={"note": "LV desk on it"},
+        headers={"Authorization": f"Bearer {region.tokens['LV:focal-point']}"},
+    )
+    assert acked.status_code in (200, 201), acked.text
+
+    def notes(token: str) -> list[str]:
+        response = httpx.get(
+            f"{server.url}/api/v1/alerts/{target}/responses",
+            headers={"Authorization": f"Bearer {region.tokens[token]}"},
+        )
+        if response.status_code == 404:
+            return []
+        return [r["participant"] for r in response.json()["responses"]]
+
+    assert notes("EE:focal-point") == ["LV"]
+    assert notes("LV:focal-point") == ["LV"]
+    assert notes("LT:focal-point") == []
