@@ -18,8 +18,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from accord.adapters.cap_xml import read_cap_xml
 from accord.bootstrap import Node, build
 from accord.config import Settings
+from accord.domain.alerts import cap_json
 from accord.ledger import notes
 from accord.ledger.audit import check_cosignatures
 from tests.faults.proxy import FaultyProxy
@@ -28,7 +30,7 @@ from tests.integration.conftest import LiveServer, postgres_schema, serving
 from tests.integration.test_delivery import Receiver
 from tests.integration.test_delivery import receiver as receiver
 from tests.integration.test_scope_enforcement import TLPS
-from tests.integration.unchecked import write_unchecked
+from tests.integration.unchecked import write_unchecked, write_unchecked_json
 from tests.policy_oracle import oracle_may_read
 
 XML = {"content-type": "application/cap+xml"}
@@ -656,3 +658,28 @@ def _ee_storm_with_peers(lv: Site, ee: Site) -> tuple[int, datetime, str]:
     )
     assert posted.status_code == 201, posted.text
     return from_lv, sent, str(posted.json()["record_id"])
+
+
+def test_a_replicated_alert_over_the_input_limits_is_kept_but_never_shown(
+    sites: tuple[Site, Site],
+) -> None:
+    # An origin that skips the limits signs an alert with a 60,000-point polygon: EE's
+    # node keeps the record (its peer's log stays whole) but no page of its draws it.
+    lv, ee = sites
+    _peer(lv, ee, "EE")
+    from_lv = _peer(ee, lv, "LV")
+    (small,) = read_cap_xml(alert_xml("LV-HUGE", sender="desk@lv.example"))
+    body = cap_json.alert_to_json(small.alert)
+    ring = [f"{57 + n * 1e-5:.5f},{24 + (n % 2) * 1e-3:.5f}" for n in range(60_000)]
+    body["info"][0]["area"][0]["polygon"] = [" ".join([*ring, ring[0]])]
+    write_unchecked_json(lv.node, "LV", body)
+    _send(lv, "LV-SMALL")
+
+    assert _pull(ee, from_lv)["error"] == ""
+
+    assert _identifiers_at(ee) == ["LV-SMALL"]
+    incidents = httpx.get(
+        f"{ee.server.url}/api/v1/incidents", headers={"Authorization": f"Bearer {ee.admin}"}
+    ).json()
+    assert [i["code"] for i in incidents] == ["OVER_LIMITS"]
+    assert ee.node.log_audit.run().is_clean

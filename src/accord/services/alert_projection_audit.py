@@ -43,7 +43,7 @@ class _Replay:
         position, record_id, author = stored.position, stored.record_id, stored.author
         alert = cap_json.alert_from_json(json.loads(body))
         registered = in_force(self.registrations, received_at)
-        if not is_projected(author, alert, self.by_key, registered):
+        if not is_projected(author, alert, body, self.by_key, registered):
             return
         referenced = sorted(
             (ref for key in alert.referenced_keys() for ref in self.by_key.get(key, ())),

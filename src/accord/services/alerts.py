@@ -8,13 +8,14 @@ bytes — and the alert projection is updated in the same transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from accord.domain.alerts import cap_json
 from accord.domain.alerts.cap import Alert, MessageKey
 from accord.domain.alerts.facts import facts_of
+from accord.domain.alerts.limits import stored_alert_problem
 from accord.domain.alerts.threads import (
     Referenced,
     foreign_threads,
@@ -285,14 +286,15 @@ class AlertService:
 
     def apply_replicated(
         self, uow: UnitOfWork, items: Sequence[tuple[int, Any, Scope]]
-    ) -> list[tuple[str, str]]:
+    ) -> list[tuple[str, str, str]]:
         """Project alerts replicated from a peer's log (already stored and verified) and
         route them to local subscribers, in the caller's transaction. ``items`` are
         (position, replicated record, scope). A message its author already holds here
         under the same CAP key is stored but not projected twice; one issued under a sender
-        registered here to another participant is stored (the log stays whole) but never
-        shown as that participant's. Returns those (record id, why) for the caller to
-        report. The caller calls ``committed`` after its transaction commits."""
+        registered here to another participant, or over the limits local input is held to,
+        is stored (the log stays whole) but never shown. Returns those (record id, code,
+        why) for the caller to report. The caller calls ``committed`` after its
+        transaction commits."""
         projections = []
         threads: _BatchThreads = {}
         decoded = []
@@ -301,16 +303,20 @@ class AlertService:
             decoded.append((position, row, scope, mapping, cap_json.alert_from_json(mapping)))
         held = uow.alerts.held_keys([(row.author, alert.key) for _, row, *_, alert in decoded])
         registrations = uow.identity.senders()
-        refused: list[tuple[str, str]] = []
+        refused: list[tuple[str, str, str]] = []
         for position, row, scope, mapping, alert in decoded:
             if any(ref.author == row.author for ref in threads.get(alert.key, ())):
                 continue
             if (row.author, alert.key) in held:
                 continue
             registered = in_force(registrations, row.received_at)
+            over = stored_alert_problem(row.body, _polygons(alert))
+            if over is not None:
+                refused.append((row.record_id, "OVER_LIMITS", over))
+                continue
             why = sender_problem(alert.sender, row.author, registered, require_registered=False)
             if why is not None:
-                refused.append((row.record_id, why))
+                refused.append((row.record_id, "FOREIGN_SENDER", why))
                 continue
             record = StoredRecord(position, row.record_id, row.author, row.seq, -1)
             projections.append(
@@ -353,7 +359,7 @@ class AlertService:
                 mapping = json.loads(body)
                 alert = cap_json.alert_from_json(mapping)
                 registered = in_force(registrations, received_at)
-                if not is_projected(stored.author, alert, threads, registered):
+                if not is_projected(stored.author, alert, body, threads, registered):
                     continue
                 signature = (
                     check_signature(original)
@@ -457,15 +463,23 @@ def _referenced(uow: UnitOfWork, alert: Alert, threads: _BatchThreads) -> list[R
 def is_projected(
     author: str,
     alert: Alert,
+    body: str,
     threads: dict[MessageKey, list[Referenced]],
     registered: dict[str, str],
 ) -> bool:
     """Whether a stored alert is shown: not a second copy of its author's own message,
-    and not under a sender registered to another participant. Live intake, the rebuild
+    within the limits local input is held to, and not under a sender registered to
+    another participant. Live intake, the rebuild
     and the self-audit's replay all ask this, so they agree."""
     if any(ref.author == author for ref in threads.get(alert.key, ())):
         return False
+    if stored_alert_problem(body, _polygons(alert)) is not None:
+        return False
     return sender_problem(alert.sender, author, registered, require_registered=False) is None
+
+
+def _polygons(alert: Alert) -> Iterator[str]:
+    return (polygon for info in alert.infos for area in info.areas for polygon in area.polygons)
 
 
 def _thread(

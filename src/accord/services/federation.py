@@ -359,8 +359,8 @@ class FederationService:
             stored = uow.peers.append([r for r in rows if (r.author, r.seq) not in taken])
             alerts = [(r, position) for r, position in stored if r.kind == ALERT_RECORD_KIND]
             hidden = self._alerts.apply_replicated(uow, [_for_projection(r, p) for r, p in alerts])
-            for record_id, why in hidden:
-                uow.peers.add_incident(row.id, "FOREIGN_SENDER", why, [record_id], now)
+            for record_id, code, why in hidden:
+                uow.peers.add_incident(row.id, code, why, [record_id], now)
             uow.peers.save_mirror(row.id, _mirror_json(mirror, seen.now))
         if stored:
             self._alerts.committed()

@@ -86,6 +86,22 @@ def bounded(problems: Iterable[Problem], most: int = MAX_PROBLEMS) -> list[Probl
     return [*kept, left_out(count, severity)] if count else kept
 
 
+def stored_alert_problem(body: str, polygons: Iterable[str]) -> str | None:
+    """Why an alert already signed elsewhere (replicated from a peer) breaks the limits
+    local input is held to, or None: its polygons' points (what made one alert weigh on
+    every reader) and a size no local input could reach (a whole batch body's). Counted
+    without parsing again, as replication is a hot path; the same rule decides in a
+    rebuild, so live and rebuilt projections agree whatever ``max_document_bytes`` says."""
+    size, most = len(body.encode("utf-8")), MAX_DOCUMENT_BYTES * BATCH_BYTES_FACTOR
+    if size > most:
+        return f"the alert is {size} bytes; no input may be over {most}"
+    for polygon in polygons:
+        points = len(polygon.split())
+        if points > MAX_POLYGON_POINTS:
+            return f"a polygon has {points} points; the limit is {MAX_POLYGON_POINTS}"
+    return None
+
+
 def shortened(text: str, most: int) -> str:
     """``text`` cut to ``most`` characters, with an ellipsis when it was cut."""
     return text if len(text) <= most else text[: most - 1] + "…"
