@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from accord.adapters.cap_xml import read_cap_xml
+from accord.adapters.sql.append_only import allow_changes, forbid_changes
 from accord.bootstrap import Node, build
 from accord.config import Settings
 from accord.domain.alerts import cap_json
@@ -683,3 +684,45 @@ def test_a_replicated_alert_over_the_input_limits_is_kept_but_never_shown(
     ).json()
     assert [i["code"] for i in incidents] == ["OVER_LIMITS"]
     assert ee.node.log_audit.run().is_clean
+
+
+def test_removing_a_registration_changes_nothing_already_decided(
+    sites: tuple[Site, Site],
+) -> None:
+    # What was hidden under a registration in force when it arrived stays hidden, live and
+    # rebuilt, after the registration is removed and made again: the audit stays clean.
+    lv, ee = sites
+    ee.node.identity.add_sender("EE", "rescue.ee")
+    _peer(lv, ee, "EE")
+    from_lv = _peer(ee, lv, "LV")
+    impostor = httpx.post(
+        f"{lv.server.url}/api/v1/alerts",
+        content=alert_xml("AS-EE", sender="info@rescue.ee"),
+        headers={**XML, "Authorization": f"Bearer {lv.focal}"},
+    )
+    assert impostor.status_code == 201, impostor.text
+    assert _pull(ee, from_lv)["error"] == ""
+    ee.node.identity.remove_sender("rescue.ee")
+    assert ee.node.log_audit.run().is_clean
+    ee.node.identity.add_sender("EE", "rescue.ee")
+    ee.node.alerts.rebuild(lambda _original: ("unsigned", ""))
+    assert _identifiers_at(ee) == []
+    assert ee.node.log_audit.run().is_clean
+
+
+def test_a_replicated_record_whose_entry_was_removed_is_named(
+    sites: tuple[Site, Site],
+) -> None:
+    lv, ee = sites
+    _peer(lv, ee, "EE")
+    from_lv = _peer(ee, lv, "LV")
+    record_id = _send(lv, "LV-RED", tlp="RED", audience="EE")
+    assert _pull(ee, from_lv)["error"] == ""
+    with ee.node.engine.begin() as connection:
+        allow_changes(connection)
+        connection.execute(
+            text("UPDATE records SET tlp = 'CLEAR', entry = NULL WHERE record_id = :r"),
+            {"r": record_id},
+        )
+        forbid_changes(connection, create_function=False)
+    assert "ENTRY_MISSING" in [f.code for f in ee.node.log_audit.run().findings]

@@ -134,12 +134,12 @@ def seed(node: Node, set_back: SetBack = lambda _ago: None) -> int:
 
 def register_senders(node: Node) -> None:
     """Each participant's CAP senders: the demo stories' domains, and the domain the
-    console composes under (``user@ee.<node>``), so no state can issue as another."""
-    known = node.identity.list_senders()
-    held = {row["sender"] for row in known}
-    wanted = dict(demo_senders())
-    for row in node.identity.list_participants():
-        code = row["code"]
+    console composes under (``user@ee.<node>``), so no state can issue as another. Only
+    the participants this node knows (a federation's nodes know fewer than the region)."""
+    held = {row["sender"] for row in node.identity.list_senders()}
+    present = {row["code"] for row in node.identity.list_participants()}
+    wanted = {domain: code for domain, code in demo_senders().items() if code in present}
+    for code in present:
         wanted[sender_of("x", code, node.settings.node_name).rpartition("@")[2]] = code
     for domain, code in sorted(wanted.items()):
         if domain not in held:

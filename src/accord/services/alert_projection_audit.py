@@ -24,6 +24,7 @@ from accord.domain.senders import Registration, in_force
 from accord.domain.sharing import Scope
 from accord.errors import AccordError
 from accord.ledger.audit import Finding
+from accord.ledger.canonical import sha256_hex
 from accord.services.alerts import is_projected
 from accord.services.ports import ProjectedAlert, StoredRecord, UnitOfWork
 
@@ -37,13 +38,13 @@ class _Replay:
     by_key: dict[MessageKey, list[Referenced]] = field(default_factory=dict)
     expected: dict[int, ProjectedAlert] = field(default_factory=dict)
 
-    registrations: dict[str, Registration] = field(default_factory=dict)
+    registrations: list[tuple[str, Registration]] = field(default_factory=list)
 
     def add(self, stored: StoredRecord, scope: Scope, body: str, received_at: datetime) -> None:
         position, record_id, author = stored.position, stored.record_id, stored.author
         alert = cap_json.alert_from_json(json.loads(body))
         registered = in_force(self.registrations, received_at)
-        if not is_projected(author, alert, body, self.by_key, registered):
+        if not is_projected(author, stored.log_index, alert, body, self.by_key, registered):
             return
         referenced = sorted(
             (ref for key in alert.referenced_keys() for ref in self.by_key.get(key, ())),
@@ -100,13 +101,22 @@ def check_alert_projection(
 def check_record_scopes(
     uow: UnitOfWork, should_stop: Callable[[], bool] = lambda: False
 ) -> list[Finding]:
-    """Every record whose scope columns (which every read path filters on, the log's
-    entries included) differ from the scope its signed entry states, of any kind."""
+    """Every record, of any kind, whose signed entry is gone, altered or unreadable, or
+    whose scope columns (which every read path filters on, the log's entries included)
+    differ from the scope its entry signs. A replicated record is in no local log, so this
+    is what vouches for it here."""
     findings = []
-    for count, (record_id, stored, signed) in enumerate(uow.records.scope_columns()):
+    for count, (record_id, stored, signed, entry) in enumerate(uow.records.scope_columns()):
         if count % 1000 == 0 and should_stop():
             break
-        if signed is not None and stored != signed:
+        where = f"record {record_id}"
+        if entry is None:
+            findings.append(Finding("ENTRY_MISSING", f"{where} has no signed entry"))
+        elif sha256_hex(entry) != record_id:
+            findings.append(Finding("ENTRY_ALTERED", f"{where}: its entry does not hash to it"))
+        elif signed is None:
+            findings.append(Finding("ENTRY_MALFORMED", f"{where}: its entry does not open"))
+        elif stored != signed:
             findings.append(_differs("RECORD_SCOPE", record_id, "stored scope", stored))
     return findings
 

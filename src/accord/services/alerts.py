@@ -20,12 +20,13 @@ from accord.domain.alerts.threads import (
     Referenced,
     foreign_threads,
     readable_by_author,
+    reply_within,
     state_at,
     thread_to_join,
 )
 from accord.domain.identity import ISSUING_ROLES
 from accord.domain.senders import in_force, sender_problem
-from accord.domain.sharing import Reader, Scope, Tlp, scope_for_alert
+from accord.domain.sharing import Reader, Scope, scope_for_alert
 from accord.errors import (
     AccordError,
     ConflictError,
@@ -226,7 +227,7 @@ class AlertService:
     ) -> Receipt | _Accepted:
         """Check one message against what is held (and pending), and draft it if it is new."""
         alert = item.alert
-        _may_follow(uow, author, alert, scope)
+        _may_follow(uow, author, alert, scope, pending)
         mapping = cap_json.alert_to_json(alert)
         canonical = canonical_json(mapping)
         content = _content_digest(mapping) if "signature" in mapping else sha256_hex(canonical)
@@ -359,7 +360,9 @@ class AlertService:
                 mapping = json.loads(body)
                 alert = cap_json.alert_from_json(mapping)
                 registered = in_force(registrations, received_at)
-                if not is_projected(stored.author, alert, body, threads, registered):
+                if not is_projected(
+                    stored.author, stored.log_index, alert, body, threads, registered
+                ):
                     continue
                 signature = (
                     check_signature(original)
@@ -462,18 +465,20 @@ def _referenced(uow: UnitOfWork, alert: Alert, threads: _BatchThreads) -> list[R
 
 def is_projected(
     author: str,
+    log_index: int | None,
     alert: Alert,
     body: str,
     threads: dict[MessageKey, list[Referenced]],
     registered: dict[str, str],
 ) -> bool:
     """Whether a stored alert is shown: not a second copy of its author's own message,
-    within the limits local input is held to, and not under a sender registered to
-    another participant. Live intake, the rebuild
-    and the self-audit's replay all ask this, so they agree."""
+    if replicated within the limits local input is held to (local input was held to them
+    on its way in), and not under a sender registered to another participant. Live
+    intake, the rebuild and the self-audit's replay all ask this, so they agree."""
     if any(ref.author == author for ref in threads.get(alert.key, ())):
         return False
-    if stored_alert_problem(body, _polygons(alert)) is not None:
+    replicated = log_index is None  # not in this node's log: signed and sent by a peer
+    if replicated and stored_alert_problem(body, _polygons(alert)) is not None:
         return False
     return sender_problem(alert.sender, author, registered, require_registered=False) is None
 
@@ -498,12 +503,25 @@ def _thread(
     return thread
 
 
-def _may_follow(uow: UnitOfWork, author: str, alert: Alert, scope: Scope) -> None:
+def _may_follow(
+    uow: UnitOfWork,
+    author: str,
+    alert: Alert,
+    scope: Scope,
+    pending: dict[MessageKey, _Accepted],
+) -> None:
     """Refuse an Update or Cancel of a thread another participant issued, and a reply
     (Ack, Error) looser than what it answers, which would publish the reference: both only
     for messages the author may read (one it may not read answers as one that does not
     exist)."""
-    referenced = uow.alerts.referenced(alert.referenced_keys())
+    keys = alert.referenced_keys()
+    referenced = uow.alerts.referenced(keys)
+    # The author's own messages earlier in this batch count as held (positions unknown).
+    referenced += [
+        Referenced(-1, "", -1, author, author, pending[key].scope, key)
+        for key in keys
+        if key in pending
+    ]
     issuers = foreign_threads(author, alert.msg_type, referenced)
     if issuers:
         raise PermissionDeniedError(
@@ -513,18 +531,18 @@ def _may_follow(uow: UnitOfWork, author: str, alert: Alert, scope: Scope) -> Non
         )
     if alert.msg_type not in ("Ack", "Error"):
         return
-    strictest = max(
-        (held.scope.tlp.rank for held in readable_by_author(author, referenced)), default=0
-    )
-    if scope.tlp.rank < strictest:
-        level = next(t for t in Tlp if t.rank == strictest).value
+    wider = [h for h in readable_by_author(author, referenced) if not reply_within(scope, h)]
+    if wider:
+        shown = wider[0].scope.tlp.value
+        named = ", ".join(sorted(wider[0].scope.audience | {wider[0].author}))
         raise InvalidInputError(
-            "a reply is looser than what it answers",
+            "a reply reaches further than what it answers",
             [
                 Problem(
                     "/tlp",
                     "LOOSER_THAN_REFERENCED",
-                    f"it answers a TLP:{level} message; send it as TLP:{level} or stricter",
+                    f"it answers a TLP:{shown} message for {named}; send it as TLP:{shown} "
+                    "or stricter, naming no one else",
                 )
             ],
         )

@@ -54,13 +54,17 @@ class IdentityService:
 
     def remove_sender(self, sender: str) -> None:
         with self._uow() as uow:
-            if uow.identity.remove_sender(sender.strip().lower()) == 0:
+            if uow.identity.remove_sender(sender.strip().lower(), self._clock.now()) == 0:
                 raise NotFoundError(f"no registration of the sender {sender!r}")
 
     def list_senders(self) -> list[dict[str, str]]:
         with self._uow(readonly=True) as uow:
             held = uow.identity.senders()
-        return [{"sender": s, "participant": r.participant} for s, r in sorted(held.items())]
+        current = [(s, r) for s, r in held if r.removed_at is None]
+        return [
+            {"sender": s, "participant": r.participant}
+            for s, r in sorted(current, key=lambda pair: pair[0])
+        ]
 
     def add_agency(
         self, participant: str, name: str, sector: str, jurisdiction: object

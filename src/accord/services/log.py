@@ -296,7 +296,7 @@ def _cosigned(checkpoint: StoredCheckpoint) -> CosignedCheckpoint:
 def _entry_json(row: dict[str, Any], leaf: bytes, reader: Reader) -> dict[str, Any]:
     item: dict[str, Any] = {"index": row["log_index"], "leaf_hash": _b64(leaf)}
     scope = Scope(Tlp(row["tlp"]), frozenset(row["audience"] or ()))
-    if may_read(reader, scope, str(row["author"])):
+    if row["entry"] is not None and may_read(reader, scope, str(row["author"])):
         item["record_id"] = row["record_id"]
         item["entry"] = _b64(bytes(row["entry"]))
         item["body"] = row["body"]

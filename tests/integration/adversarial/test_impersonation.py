@@ -121,3 +121,21 @@ def test_a_registration_never_hides_what_another_issued_before_it(
     listed = httpx.get(f"{server.url}/api/v1/alerts").json()["items"]
     assert [item["alert"]["identifier"] for item in listed] == ["BEFORE"]
     assert node.log_audit.run().is_clean
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "info@rescue.ee\u200b",  # zero-width space
+        "info@rescue.ee\u00ad",  # soft hyphen
+        "info@rescue\u3002ee",  # ideographic full stop
+        "info@rescue..ee",  # empty label
+        "INFO@RESCUE.EE",
+    ],
+)
+def test_a_disguised_sender_does_not_slip_past_its_owner(
+    node: Node, server: LiveServer, region: Region, sender: str
+) -> None:
+    node.identity.add_sender("EE", "rescue.ee")
+    response = _post(server, region.tokens["LV:focal-point"], alert_xml("X", sender=sender))
+    assert response.status_code == 403, response.text

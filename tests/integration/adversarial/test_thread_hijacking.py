@@ -312,3 +312,35 @@ def test_an_acknowledgement_names_the_issuer_so_its_desks_see_it_and_outsiders_d
     assert notes("EE:focal-point") == ["LV"]
     assert notes("LV:focal-point") == ["LV"]
     assert notes("LT:focal-point") == []
+
+
+def test_a_reply_naming_more_than_the_message_it_answers_is_refused(
+    server: LiveServer, region: Region
+) -> None:
+    _issue(server, region, "EE-FOR-LV", tlp="AMBER", audience="LV")
+    ack = alert_xml(
+        "LV-WIDE-ACK", sender="desk@lv.example", sent=BASE_TIME + timedelta(minutes=1),
+        msg_type="Ack", scope="Restricted", references=_reference("EE-FOR-LV"),
+    )  # fmt: skip
+    lv = region.tokens["LV:focal-point"]
+    for params in ({"tlp": "AMBER"}, {"tlp": "RED", "audience": "LT"}):
+        refused = _post(server, lv, ack, **params)
+        assert refused.status_code == 422, (params, refused.text)
+    assert _post(server, lv, ack, tlp="AMBER", audience="EE").status_code == 201
+
+
+def test_an_issuers_update_in_the_batch_of_its_alert_is_not_blocked_by_a_copied_key(
+    server: LiveServer, region: Region
+) -> None:
+    copy = alert_xml("EE-NEXT", sender=EE_SENDER)
+    assert _post(server, region.tokens["LV:focal-point"], copy).status_code == 201
+    update = alert_xml(
+        "EE-NEXT-UPDATE", sender=EE_SENDER, sent=BASE_TIME + timedelta(minutes=1),
+        msg_type="Update", references=_reference("EE-NEXT"),
+    )  # fmt: skip
+    response = httpx.post(
+        f"{server.url}/api/v1/alerts:batch",
+        json={"items": [{"xml": copy.decode()}, {"xml": update.decode()}]},
+        headers={"Authorization": f"Bearer {region.tokens['EE:focal-point']}"},
+    )
+    assert [r["status"] for r in response.json()["results"]] == ["created", "created"]

@@ -52,22 +52,35 @@ class SqlIdentityRepository:
         self._insert_unique(participant_senders, values, f"a registration of {sender!r}")
         return {"participant": participant, "sender": sender}
 
-    def remove_sender(self, sender: str) -> int:
-        deleted = self._db.execute(
-            participant_senders.delete().where(participant_senders.c.sender == sender)
+    def remove_sender(self, sender: str, now: datetime) -> int:
+        """Date the end of the current registration of ``sender`` (kept, for the records
+        that arrived while it was in force)."""
+        ended = self._db.execute(
+            participant_senders.update()
+            .where(
+                participant_senders.c.sender == sender, participant_senders.c.removed_at.is_(None)
+            )
+            .values(removed_at=now)
         )
-        return int(deleted.rowcount)
+        return int(ended.rowcount)
 
-    def senders(self) -> dict[str, Registration]:
-        """Every registered sender, with the participant that registered it and when."""
+    def senders(self) -> list[tuple[str, Registration]]:
+        """Every registration ever made, current or removed, with its participant and
+        when it was in force."""
         rows = self._db.execute(
             select(
                 participant_senders.c.sender,
                 participants.c.code,
                 participant_senders.c.created_at,
-            ).join(participants, participants.c.id == participant_senders.c.participant_id)
+                participant_senders.c.removed_at,
+            )
+            .join(participants, participants.c.id == participant_senders.c.participant_id)
+            .order_by(participant_senders.c.id)
         )
-        return {row[0]: Registration(row[1], utc(row[2])) for row in rows}
+        return [
+            (row[0], Registration(row[1], utc(row[2]), utc(row[3]) if row[3] else None))
+            for row in rows
+        ]
 
     def add_agency(self, agency: NewAgency, now: datetime) -> dict[str, Any]:
         participant_id = self._participant_id(agency.participant)

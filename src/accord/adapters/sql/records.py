@@ -113,15 +113,16 @@ class SqlRecordRepository:
             for row in rows
         ]
 
-    def scope_columns(self) -> Iterator[tuple[str, Scope, Scope | None]]:
+    def scope_columns(self) -> Iterator[tuple[str, Scope, Scope | None, bytes | None]]:
         """Every record's stored scope columns (which read paths filter on) beside the
-        scope its signed entry states (None when the entry does not open)."""
+        scope its signed entry states (None when the entry does not open), and the entry."""
         rows = self._db.execute(
             select(records.c.record_id, records.c.tlp, records.c.audience, records.c.entry)
         ).yield_per(1000)
         for row in rows:
             stored = Scope(Tlp(row[1]), frozenset(row[2] or ()))
-            yield row[0], stored, _signed_scope(row[3])
+            entry = bytes(row[3]) if row[3] is not None else None
+            yield row[0], stored, _signed_scope(entry), entry
 
     def restore_signed_scopes(self) -> int:
         """Put back the scope columns of records whose signed entry states another scope
@@ -129,7 +130,7 @@ class SqlRecordRepository:
         it is written, made with the append-only triggers lifted inside this transaction."""
         wrong = [
             (record_id, signed)
-            for record_id, stored, signed in self.scope_columns()
+            for record_id, stored, signed, _entry in self.scope_columns()
             if signed is not None and stored != signed
         ]
         if not wrong:

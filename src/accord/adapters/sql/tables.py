@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -102,7 +103,9 @@ api_tokens = Table(
 )
 
 # The CAP senders each participant registered: exact addresses ("ops@ema.ee") or domains
-# ("ema.ee", covering its addresses and subdomains). Configuration, kept by admins.
+# ("ema.ee", covering its addresses and subdomains). Configuration, kept by admins, with its
+# history (a removal is dated, never deleted): what was in force when a record arrived
+# decides, live and in a rebuild alike.
 participant_senders = Table(
     "participant_senders",
     metadata,
@@ -110,7 +113,14 @@ participant_senders = Table(
     Column("participant_id", Integer, ForeignKey("participants.id"), nullable=False),
     Column("sender", String(255), nullable=False),
     Column("created_at", Instant, nullable=False),
-    UniqueConstraint("sender", name="uq_participant_senders_sender"),
+    Column("removed_at", Instant, nullable=True),
+    Index(
+        "uq_participant_senders_current",
+        "sender",
+        unique=True,
+        sqlite_where=text("removed_at IS NULL"),
+        postgresql_where=text("removed_at IS NULL"),
+    ),
 )
 
 records = Table(

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from accord.domain.alerts.cap import MessageKey
 from accord.domain.identity import Role
-from accord.domain.sharing import Reader, Scope, may_read
+from accord.domain.sharing import Reader, Scope, Tlp, may_read
 
 
 class ThreadState(StrEnum):
@@ -92,6 +92,20 @@ def readable_by_author(author: str, referenced: Sequence[Referenced]) -> list[Re
     acknowledges, or any other statement of its can be taken to be about."""
     reader = Reader(Role.FOCAL_POINT, author)
     return [held for held in referenced if may_read(reader, held.scope, held.author)]
+
+
+def reply_within(reply: Scope, held: Referenced) -> bool:
+    """Whether a reply (Ack, Error) under ``reply`` reaches no one the message it answers
+    does not: its references name that message, so a looser reply would publish them. Not
+    a looser level, and, where the message is for named participants (an audience, or
+    RED), only those and its author named (a RED reply may name none: its author's own)."""
+    if reply.tlp.rank < held.scope.tlp.rank:
+        return False
+    if not held.scope.audience and held.scope.tlp is not Tlp.RED:
+        return True
+    if not reply.audience:
+        return reply.tlp is Tlp.RED
+    return reply.audience <= held.scope.audience | {held.author}
 
 
 def foreign_threads(author: str, msg_type: str, referenced: Sequence[Referenced]) -> list[str]:

@@ -1,7 +1,9 @@
 """Close the trust holes of issue 14 (THREAT_MODEL.md, "Who may say what").
 
 - ``participant_senders``: the CAP senders (addresses or domains) each participant has
-  registered; an alert whose ``sender`` another participant registered is refused.
+  registered, kept with when each was made and removed, so what was in force when a record
+  arrived can be told again; an alert whose ``sender`` another participant registered is
+  refused.
 - Message keys are each author's own: ``alerts`` is unique on (author, sender,
   identifier, sent), so nobody can occupy another participant's key, and a 409 tells a
   caller nothing about messages it may not read.
@@ -38,9 +40,17 @@ def upgrade() -> None:
         sa.Column("participant_id", sa.Integer(), nullable=False),
         sa.Column("sender", sa.String(255), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["participant_id"], ["participants.id"]),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("sender", name="uq_participant_senders_sender"),
+    )
+    op.create_index(
+        "uq_participant_senders_current",
+        "participant_senders",
+        ["sender"],
+        unique=True,
+        sqlite_where=sa.text("removed_at IS NULL"),
+        postgresql_where=sa.text("removed_at IS NULL"),
     )
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.drop_constraint("uq_alerts_message_key", type_="unique")
@@ -67,4 +77,5 @@ def downgrade() -> None:
         batch_op.create_unique_constraint(
             "uq_alerts_message_key", ["sender", "identifier", "sent_at"]
         )
+    op.drop_index("uq_participant_senders_current", table_name="participant_senders")
     op.drop_table("participant_senders")
