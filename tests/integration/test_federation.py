@@ -585,10 +585,7 @@ def test_a_replicated_alert_under_a_sender_registered_here_to_another_is_not_sho
     assert _pull(ee, from_lv)["error"] == ""
 
     assert _identifiers_at(ee) == ["LV-OWN"]
-    incidents = httpx.get(
-        f"{ee.server.url}/api/v1/incidents", headers={"Authorization": f"Bearer {ee.admin}"}
-    ).json()
-    assert [i["code"] for i in incidents] == ["FOREIGN_SENDER"]
+    assert _incident_codes(ee) == ["FOREIGN_SENDER"]
     assert ee.node.log_audit.run().is_clean
 
 
@@ -639,10 +636,7 @@ def test_a_peer_signing_as_another_participant_is_refused_and_reported(
 
     thread = httpx.get(f"{ee.server.url}/api/v1/alerts/{record_id}").json()["thread"]
     assert thread["state"] == "active"
-    incidents = httpx.get(
-        f"{ee.server.url}/api/v1/incidents", headers={"Authorization": f"Bearer {ee.admin}"}
-    ).json()
-    assert "FOREIGN_AUTHOR" in [i["code"] for i in incidents]
+    assert "FOREIGN_AUTHOR" in _incident_codes(ee)
     assert ee.node.log_audit.run().is_clean
 
 
@@ -679,10 +673,7 @@ def test_a_replicated_alert_over_the_input_limits_is_kept_but_never_shown(
     assert _pull(ee, from_lv)["error"] == ""
 
     assert _identifiers_at(ee) == ["LV-SMALL"]
-    incidents = httpx.get(
-        f"{ee.server.url}/api/v1/incidents", headers={"Authorization": f"Bearer {ee.admin}"}
-    ).json()
-    assert [i["code"] for i in incidents] == ["OVER_LIMITS"]
+    assert _incident_codes(ee) == ["OVER_LIMITS"]
     assert ee.node.log_audit.run().is_clean
 
 
@@ -726,3 +717,10 @@ def test_a_replicated_record_whose_entry_was_removed_is_named(
         )
         forbid_changes(connection, create_function=False)
     assert "ENTRY_MISSING" in [f.code for f in ee.node.log_audit.run().findings]
+
+
+def _incident_codes(site: Site) -> list[str]:
+    incidents = httpx.get(
+        f"{site.server.url}/api/v1/incidents", headers={"Authorization": f"Bearer {site.admin}"}
+    ).json()
+    return [incident["code"] for incident in incidents]

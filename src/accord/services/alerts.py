@@ -93,6 +93,7 @@ class _Accepted:
     scope: Scope
     draft: Draft
     content: str
+    held: list[Referenced] | None = None  # what it references, read once when admitted
     stored: StoredRecord | None = None
 
     def duplicate(self) -> _Accepted:
@@ -227,7 +228,7 @@ class AlertService:
     ) -> Receipt | _Accepted:
         """Check one message against what is held (and pending), and draft it if it is new."""
         alert = item.alert
-        _may_follow(uow, author, alert, scope, pending)
+        cited = _may_follow(uow, author, alert, scope, pending)
         mapping = cap_json.alert_to_json(alert)
         canonical = canonical_json(mapping)
         content = _content_digest(mapping) if "signature" in mapping else sha256_hex(canonical)
@@ -262,7 +263,7 @@ class AlertService:
             original=item.original,
             canonical_body=canonical,
         )
-        admitted = _Accepted(item, scope, draft, content)
+        admitted = _Accepted(item, scope, draft, content, cited)
         pending[alert.key] = admitted
         return admitted
 
@@ -279,7 +280,7 @@ class AlertService:
             alert,
             facts_of(alert),
             admitted.scope,
-            _thread(uow, alert, record, admitted.scope, threads),
+            _thread(uow, alert, record, admitted.scope, threads, admitted.held),
             admitted.draft.received_at,
             admitted.content,
             (admitted.item.signature_status, admitted.item.signature_detail),
@@ -454,10 +455,13 @@ def alert_json(view: AlertView, state: str | None) -> dict[str, Any]:
 _BatchThreads = dict[MessageKey, list[Referenced]]
 
 
-def _referenced(uow: UnitOfWork, alert: Alert, threads: _BatchThreads) -> list[Referenced]:
-    """The messages ``alert`` names that are held or earlier in this batch, oldest first."""
+def _referenced(
+    uow: UnitOfWork, alert: Alert, threads: _BatchThreads, held: list[Referenced] | None
+) -> list[Referenced]:
+    """The messages ``alert`` names that are held (``held``, when already read in this
+    transaction) or earlier in this batch, oldest first."""
     keys = alert.referenced_keys()
-    held = uow.alerts.referenced(keys)
+    held = held if held is not None else uow.alerts.referenced(keys)
     seen = {ref.position for ref in held}
     batch = [ref for key in keys for ref in threads.get(key, ()) if ref.position not in seen]
     return sorted([*held, *batch], key=lambda ref: ref.position)
@@ -488,12 +492,17 @@ def _polygons(alert: Alert) -> Iterator[str]:
 
 
 def _thread(
-    uow: UnitOfWork, alert: Alert, record: StoredRecord, scope: Scope, threads: _BatchThreads
+    uow: UnitOfWork,
+    alert: Alert,
+    record: StoredRecord,
+    scope: Scope,
+    threads: _BatchThreads,
+    held: list[Referenced] | None = None,
 ) -> int:
     """The thread a message joins (``thread_to_join``), else its own, named by its
     position; recorded for the rest of the batch."""
     author = record.author
-    joined = thread_to_join(author, alert.msg_type, _referenced(uow, alert, threads))
+    joined = thread_to_join(author, alert.msg_type, _referenced(uow, alert, threads, held))
     thread, issuer = (
         (record.position, author) if joined is None else (joined.thread_id, joined.issuer)
     )
@@ -509,15 +518,15 @@ def _may_follow(
     alert: Alert,
     scope: Scope,
     pending: dict[MessageKey, _Accepted],
-) -> None:
+) -> list[Referenced]:
     """Refuse an Update or Cancel of a thread another participant issued, and a reply
     (Ack, Error) looser than what it answers, which would publish the reference: both only
     for messages the author may read (one it may not read answers as one that does not
-    exist)."""
+    exist). Returns the held messages it references, for the projection to reuse."""
     keys = alert.referenced_keys()
-    referenced = uow.alerts.referenced(keys)
+    held = uow.alerts.referenced(keys)
     # The author's own messages earlier in this batch count as held (positions unknown).
-    referenced += [
+    referenced = held + [
         Referenced(-1, "", -1, author, author, pending[key].scope, key)
         for key in keys
         if key in pending
@@ -530,7 +539,7 @@ def _may_follow(
             [Problem("/references", "NOT_THE_ISSUER", "references another participant's alert")],
         )
     if alert.msg_type not in ("Ack", "Error"):
-        return
+        return held
     wider = [h for h in readable_by_author(author, referenced) if not reply_within(scope, h)]
     if wider:
         shown = wider[0].scope.tlp.value
@@ -546,6 +555,7 @@ def _may_follow(
                 )
             ],
         )
+    return held
 
 
 def _routable(p: Projection) -> Routable:
